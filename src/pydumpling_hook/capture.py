@@ -1,0 +1,396 @@
+"""The snapshot engine: one function that every capture point calls.
+
+It turns an exception (with its whole chain) or a live stack into the body
+dict of ``docs/FORMAT.md``. Everything here is stdlib and runs in the
+crashing process, so it walks tracebacks, chains and stacks with loops rather
+than recursion (a ``RecursionError`` arrives with a thousand frames), touches
+values only through ``copier``, and spends the size budget innermost frame
+first.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+import threading
+import time
+from collections import deque
+from itertools import islice
+from typing import Any, Iterator
+
+from ._version import __version__
+from .copier import Copier, copy_frame_locals
+
+CO_OPTIMIZED = 0x0001
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+MAX_EXCEPTIONS = 100
+MIN_FRAME_SHARE = 64 << 10
+_GROUP = getattr(builtins, "BaseExceptionGroup", None)
+
+
+def is_own_frame(frame: Any) -> bool:
+    """Frames of this package (hooks, decorators) are not part of the user's crash."""
+    return frame.f_code.co_filename.startswith(PACKAGE_DIR)
+
+
+def utc_stamp(when: float) -> str:
+    micro = int((when % 1) * 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{micro:06d}Z"
+
+
+def type_name(cls: type) -> str:
+    module = getattr(cls, "__module__", None)
+    name = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
+    return name if module in (None, "builtins", "__main__") else f"{module}.{name}"
+
+
+class _Frame:
+    """A frame to record, with where it stood; locals are copied later, by priority."""
+
+    __slots__ = ("frame", "lineno", "lasti", "record")
+
+    def __init__(self, frame: Any, lineno: Any, lasti: int) -> None:
+        self.frame = frame
+        self.lineno = lineno
+        self.lasti = lasti
+        self.record: dict = {}
+
+
+def _cap(frames: list, limit: int) -> tuple[list, int, Any]:
+    """Keep both ends of a huge stack; the middle is where recursion repeats itself."""
+    if len(frames) <= limit:
+        return frames, 0, None
+    head = limit // 2
+    tail = limit - head
+    return frames[:head] + frames[-tail:], len(frames) - limit, head
+
+
+def _tb_frames(tb: Any) -> list:
+    out = []
+    while tb is not None:
+        out.append(_Frame(tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
+        tb = tb.tb_next
+    return out
+
+
+def _stack_frames(frame: Any, skip_own: bool = True) -> list:
+    out = []
+    while frame is not None:
+        if not (skip_own and is_own_frame(frame)):
+            out.append(_Frame(frame, frame.f_lineno, frame.f_lasti))
+        frame = frame.f_back
+    out.reverse()
+    return out
+
+
+def _position(code: Any, lasti: int) -> Any:
+    positions = getattr(code, "co_positions", None)
+    if positions is None or lasti < 0:
+        return None
+    return next(islice(positions(), lasti // 2, None), None)
+
+
+class Snapshot:
+    """Builds one dump body. Not reusable: it owns the copier and its budget."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        budgets = settings.budgets
+        env_values = frozenset(v for v in os.environ.values() if len(v) > 8)
+        self.copier = Copier(budgets, settings.redact, settings.redact_names, env_values)
+        self.frames: list[_Frame] = []
+        self.filenames: dict[str, Any] = {}
+        self.frame_copies: dict[int, tuple] = {}
+
+    # -- structure -------------------------------------------------------
+    def exception(self, root: BaseException) -> dict:
+        """Record the exception graph breadth-first: root, then cause/context/members."""
+        records: dict[int, dict] = {}
+        links: list[tuple[dict, str, Any]] = []
+        todo = deque([(root, "")])
+        while todo and len(records) < MAX_EXCEPTIONS:
+            exc, path = todo.popleft()
+            if id(exc) in records:
+                continue
+            rec = records[id(exc)] = self._exception_record(exc, path)
+            for key in ("cause", "context"):
+                linked = getattr(exc, f"__{key}__", None)
+                if isinstance(linked, BaseException):
+                    links.append((rec, key, linked))
+                    todo.append((linked, f"{path}.{key}".lstrip(".")))
+            members = getattr(exc, "exceptions", None) if _is_group(exc) else None
+            if isinstance(members, tuple):
+                rec["members"] = []
+                for i, member in enumerate(members):
+                    if isinstance(member, BaseException):
+                        links.append((rec, "members", member))
+                        todo.append((member, f"{path}.members.{i}".lstrip(".")))
+        for rec, key, target in links:
+            linked = records.get(id(target))
+            if key == "members":
+                if linked is not None:
+                    rec["members"].append(linked)
+            else:
+                rec[key] = linked
+        return records[id(root)]
+
+    def _exception_record(self, exc: BaseException, path: str) -> dict:
+        cls = type(exc)
+        try:
+            message = str(exc)
+        except Exception:
+            message = f"<str() of {cls.__name__} failed>"
+        notes = getattr(exc, "__notes__", None) if "__notes__" in getattr(exc, "__dict__", {}) \
+            else None
+        frames, cut, cut_at = _cap(_tb_frames(exc.__traceback__), self.settings.budgets.frames)
+        self.frames.extend(reversed(frames))
+        return {
+            "type": {
+                "module": getattr(cls, "__module__", "builtins"),
+                "qualname": getattr(cls, "__qualname__", cls.__name__),
+                "mro": [[getattr(k, "__module__", "?"), getattr(k, "__qualname__", "?")]
+                        for k in cls.__mro__],
+            },
+            "message": message[: self.settings.budgets.string],
+            "path": path,
+            "notes": [str(n) for n in notes][:100] if isinstance(notes, list) else None,
+            "frames": [f.record for f in frames],
+            "frames_cut": cut,
+            "cut_at": cut_at,
+            "cause": None,
+            "context": None,
+            "suppress_context": bool(getattr(exc, "__suppress_context__", False)),
+            "members": None,
+        }
+
+    def threads(self, crashing_ident: Any = None) -> list:
+        """Every thread's live stack, the crashing one included and marked ``current``."""
+        names = {}
+        for thread in list(getattr(threading, "_active", {}).values()):
+            names[getattr(thread, "ident", None)] = thread
+        out = []
+        current = threading.get_ident()
+        for ident, frame in islice(sys._current_frames().items(), self.settings.budgets.threads):
+            thread = names.get(ident)
+            frames, cut, cut_at = _cap(_stack_frames(frame), 200)
+            out.append({
+                "ident": ident,
+                "name": getattr(thread, "name", None) or f"Thread-{ident}",
+                "daemon": bool(getattr(thread, "daemon", False)),
+                "current": ident == (crashing_ident or current),
+                "frames": [f.record for f in frames],
+                "frames_cut": cut,
+                "cut_at": cut_at,
+                "_live": list(reversed(frames)),
+            })
+        return out
+
+    # -- values ----------------------------------------------------------
+    def fill_frames(self, extra: list) -> None:
+        """Copy locals and globals, innermost crash frame first, each within its share."""
+        ordered = self.frames + extra
+        copier = self.copier
+        left = len(ordered)
+        for i, item in enumerate(ordered):
+            share = copier.remaining // 2 if i == 0 else copier.remaining // max(left, 1)
+            copier.allow(max(share, MIN_FRAME_SHARE))
+            self._fill(item)
+            left -= 1
+
+    def _fill(self, item: _Frame) -> None:
+        frame = item.frame
+        code = frame.f_code
+        rec = item.record
+        filename = code.co_filename
+        self.filenames.setdefault(filename, frame.f_globals)
+        lasti = item.lasti if isinstance(item.lasti, int) else -1
+        rec.update({
+            "filename": filename,
+            "name": code.co_name,
+            "qualname": getattr(code, "co_qualname", code.co_name),
+            "module": frame.f_globals.get("__name__"),
+            "firstlineno": code.co_firstlineno,
+            "lineno": item.lineno,
+            "lasti": lasti,
+            "positions": _position(code, lasti),
+            "linetable": getattr(code, "co_linetable", None) or code.co_lnotab,
+            "flags": code.co_flags,
+            "argcount": code.co_argcount,
+            "posonlyargcount": getattr(code, "co_posonlyargcount", 0),
+            "kwonlyargcount": code.co_kwonlyargcount,
+            "varnames": code.co_varnames,
+            "locals_note": None,
+        })
+        known = self.frame_copies.get(id(frame))
+        if known is None:
+            known = self.frame_copies[id(frame)] = self._namespaces(frame, code)
+        rec["is_module"], rec["locals"], rec["globals"] = known
+
+    def _namespaces(self, frame: Any, code: Any) -> tuple:
+        copier = self.copier
+        g = frame.f_globals
+        try:
+            ns = copy_frame_locals(frame)
+        except Exception:
+            ns = {}
+        is_module = not code.co_flags & CO_OPTIMIZED and ns is g
+        wanted = {name: g[name] for name in code.co_names if name in g}
+        for name in ("__name__", "__file__"):
+            if name in g:
+                wanted[name] = g[name]
+        try:
+            local_copy = {} if is_module else copier.copy_namespace(ns)
+        except Exception:
+            local_copy = {}
+        return is_module, local_copy, copier.copy_namespace(wanted)
+
+    def sources(self) -> dict:
+        """Embed each file of the stacks once, within the per-file and total bounds."""
+        import linecache
+
+        budgets = self.settings.budgets
+        out = {}
+        total = 0
+        for filename, module_globals in self.filenames.items():
+            try:
+                if filename not in linecache.cache:
+                    if os.path.isfile(filename):
+                        if os.path.getsize(filename) > budgets.source_file:
+                            continue
+                        module_globals = None
+                    elif filename.startswith("<") and filename.endswith(">"):
+                        continue
+                lines = linecache.getlines(filename, module_globals)
+            except Exception:
+                continue
+            text = "".join(lines)
+            if not text or len(text) > budgets.source_file or total + len(text) > (
+                    budgets.sources_total):
+                continue
+            total += len(text)
+            out[filename] = text
+        return out
+
+
+def _is_group(exc: BaseException) -> bool:
+    return _GROUP is not None and isinstance(exc, _GROUP)
+
+
+def exception_records(root: Any) -> Iterator[dict]:
+    """Each exception record of a chain once, without recursion."""
+    todo = [root]
+    seen = set()
+    while todo:
+        rec = todo.pop()
+        if rec is None or id(rec) in seen:
+            continue
+        seen.add(id(rec))
+        yield rec
+        todo.extend((rec.get("cause"), rec.get("context")))
+        todo.extend(rec.get("members") or ())
+
+
+def meta(reason: str, extra: Any = None) -> dict:
+    now = time.time()
+    thread = threading.current_thread()
+    try:
+        uname = os.uname()
+        host, platform = uname.nodename, f"{uname.sysname}-{uname.release}-{uname.machine}"
+    except AttributeError:
+        host, platform = os.environ.get("COMPUTERNAME", "?"), sys.platform
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = None
+    return {
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "implementation": sys.implementation.name,
+        "platform": platform,
+        "executable": sys.executable,
+        "argv": list(getattr(sys, "argv", [])),
+        "pid": os.getpid(),
+        "hostname": host,
+        "time": utc_stamp(now),
+        "timestamp": now,
+        "cwd": cwd,
+        "thread": thread.name,
+        "thread_ident": thread.ident,
+        "package_version": __version__,
+        "reason": reason,
+        "extra": dict(extra or {}),
+    }
+
+
+def take(settings: Any, exc: BaseException | None = None, *, reason: str,
+         extra: Any = None, thread_ident: Any = None) -> tuple[dict, dict, list, Copier]:
+    """Snapshot ``exc`` (or, with ``None``, the live stack).
+
+    Returns ``(body, summary, frames, copier)``: ``frames`` pairs each
+    exception frame record with its live frame, and ``copier`` knows what was
+    redacted, both for the opt-in originals.
+    """
+    started = time.perf_counter()
+    snap = Snapshot(settings)
+    info = meta(reason, extra)
+    root = snap.exception(exc) if exc is not None else None
+    threads = snap.threads(thread_ident)
+    live = [f for t in threads for f in t.pop("_live")]
+    snap.fill_frames(live)
+    copier = snap.copier
+    if extra:
+        info["extra"] = copier.copy(info["extra"])
+    info["argv"] = copier.copy(info["argv"])
+    body = {
+        "format": 1,
+        "meta": info,
+        "exception": root,
+        "threads": threads,
+        "sources": snap.sources(),
+        "stats": {},
+    }
+    originals = []
+    if root is not None:
+        for rec in exception_records(root):
+            originals.extend((rec["path"], i, f) for i, f in enumerate(rec["frames"]))
+    live_frames = {id(f.record): f.frame for f in snap.frames + live}
+    body["stats"] = {
+        "redacted": copier.redacted,
+        "cuts": copier.cuts,
+        "copy_errors": copier.errors,
+        "spent": copier.spent,
+        "capture_seconds": round(time.perf_counter() - started, 6),
+    }
+    frames = [(path, i, rec, live_frames.get(id(rec))) for path, i, rec in originals]
+    return body, summarize(body, reason), frames, copier
+
+
+def summarize(body: dict, reason: str) -> dict:
+    """The header's summary: what ``--list`` shows without decoding the body."""
+    info = body["meta"]
+    exc = body["exception"]
+    site = None
+    if exc is not None:
+        frames = exc["frames"]
+        kind = exc["type"]["qualname"]
+        module = exc["type"]["module"]
+        kind = kind if module in ("builtins", "__main__") else f"{module}.{kind}"
+        message = exc["message"][:200]
+    else:
+        current = next((t for t in body["threads"] if t["current"]), None)
+        frames = current["frames"] if current else []
+        kind, message = "LiveStack", "stack captured on demand"
+    if frames:
+        last = frames[-1]
+        site = f"{last.get('filename')}:{last.get('lineno')} in {last.get('name')}"
+    return {
+        "exc_type": kind,
+        "message": message,
+        "time": info["time"],
+        "pid": info["pid"],
+        "host": info["hostname"],
+        "thread": info["thread"],
+        "site": site,
+        "reason": reason,
+        "python": info["python"],
+    }

@@ -1,0 +1,206 @@
+"""Encode and decode the dump file format (documented in ``docs/FORMAT.md``).
+
+This module knows bytes, not processes: capture hands it a body dict and gets
+bytes back; the loader hands it a path and gets the header or the body. It is
+stdlib-only so that both sides can import it cheaply.
+
+The safe body is a pickle because pickle is the fastest stdlib codec that keeps
+tuples, sets, bytes, shared references and cycles. It is read with an
+unpickler whose ``find_class`` knows a dozen names and nothing else, so no
+``__reduce__`` trick in a file can reach a callable.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import pickle
+import struct
+import zlib
+from typing import Any, Callable, Mapping
+
+from . import model
+
+MAGIC = b"\x89PYDUMPLING\r\n\x1a\n\x00\x00"
+FORMAT_VERSION = 1
+PICKLE_PROTOCOL = 5
+MAX_HEADER = 1 << 20
+MAX_SECTION = 256 << 20
+ZLIB_LEVEL = 1
+
+_SAFE_BUILTINS = {
+    name: getattr(builtins, name)
+    for name in ("set", "frozenset", "complex", "slice", "range", "Ellipsis", "NotImplemented")
+}
+
+
+class DumpError(Exception):
+    """A file that is not a readable dump. The message is one line for the user."""
+
+
+def encode(body: dict, summary: dict, originals: dict | None = None) -> bytes:
+    """Serialize a dump: header, compressed safe body, optional originals."""
+    sections = [("snapshot", pickle.dumps(body, protocol=PICKLE_PROTOCOL))]
+    if originals:
+        sections.append(("originals", pickle.dumps(originals, protocol=PICKLE_PROTOCOL)))
+    table = []
+    payload = []
+    for name, raw in sections:
+        data = zlib.compress(raw, ZLIB_LEVEL)
+        table.append({
+            "name": name, "codec": "zlib", "length": len(data),
+            "raw_length": len(raw), "crc32": zlib.crc32(data),
+        })
+        payload.append(data)
+    header = json.dumps(
+        {"format": FORMAT_VERSION, "summary": summary, "sections": table},
+        ensure_ascii=True, default=str,
+    ).encode()
+    return b"".join([MAGIC, struct.pack(">I", len(header)), header, *payload])
+
+
+def _read_header_from(fh: Any, path: str) -> dict:
+    start = fh.read(len(MAGIC) + 4)
+    if not start:
+        raise DumpError(f"{path}: empty file")
+    if not start.startswith(MAGIC[: len(start)]) and not start.startswith(MAGIC):
+        raise DumpError(f"{path}: not a pydumpling-hook dump (bad magic)")
+    if len(start) < len(MAGIC) + 4:
+        raise DumpError(f"{path}: truncated dump (cut inside the header)")
+    (size,) = struct.unpack(">I", start[len(MAGIC):])
+    if size > MAX_HEADER:
+        raise DumpError(f"{path}: corrupt dump (header length {size:,} is absurd)")
+    raw = fh.read(size)
+    if len(raw) < size:
+        raise DumpError(f"{path}: truncated dump (cut inside the header)")
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise DumpError(f"{path}: corrupt dump (header is not valid JSON)") from None
+    if not isinstance(header, dict) or not isinstance(header.get("format"), int):
+        raise DumpError(f"{path}: corrupt dump (header has no format version)")
+    if header["format"] > FORMAT_VERSION:
+        raise DumpError(
+            f"{path}: dump format {header['format']} is newer than this pydumpling-hook "
+            f"understands ({FORMAT_VERSION}); upgrade pydumpling-hook to open it"
+        )
+    if not isinstance(header.get("summary"), dict):
+        header["summary"] = {}
+    if not isinstance(header.get("sections"), list):
+        raise DumpError(f"{path}: corrupt dump (header lists no sections)")
+    return header
+
+
+def _open(path: str) -> Any:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise DumpError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DumpError(f"{path}: is a directory, not a dump") from None
+    except OSError as exc:
+        raise DumpError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def read_header(path: str) -> dict:
+    """Read only the header: cheap enough to list hundreds of dumps."""
+    with _open(path) as fh:
+        return _read_header_from(fh, path)
+
+
+def _read_section(path: str, name: str) -> bytes | None:
+    """Return the decompressed bytes of one section, checked against its header entry."""
+    with _open(path) as fh:
+        header = _read_header_from(fh, path)
+        offset = 0
+        for entry in header["sections"]:
+            try:
+                length = int(entry["length"])
+                raw_length = int(entry["raw_length"])
+                crc = int(entry["crc32"])
+                codec = entry["codec"]
+                this = entry["name"]
+            except (TypeError, KeyError, ValueError):
+                raise DumpError(f"{path}: corrupt dump (bad section table)") from None
+            if length < 0 or raw_length < 0:
+                raise DumpError(f"{path}: corrupt dump (negative section length)")
+            if this != name:
+                offset += length
+                continue
+            if codec != "zlib":
+                raise DumpError(f"{path}: unsupported section codec {codec!r}")
+            if raw_length > MAX_SECTION or length > MAX_SECTION:
+                raise DumpError(
+                    f"{path}: section {name!r} claims {raw_length:,} bytes, over the "
+                    f"{MAX_SECTION:,}-byte limit"
+                )
+            fh.seek(offset, io.SEEK_CUR)
+            data = fh.read(length)
+            if len(data) < length:
+                raise DumpError(f"{path}: truncated dump (section {name!r} is cut short)")
+            if zlib.crc32(data) != crc:
+                raise DumpError(f"{path}: corrupt dump (checksum mismatch in {name!r})")
+            inflater = zlib.decompressobj()
+            try:
+                raw = inflater.decompress(data, raw_length)
+            except zlib.error:
+                raise DumpError(f"{path}: corrupt dump (section {name!r} does not decompress)")
+            if len(raw) != raw_length or inflater.unconsumed_tail:
+                raise DumpError(f"{path}: corrupt dump (section {name!r} has the wrong size)")
+            return raw
+    return None
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Resolves only the model types (or their loader-side stand-ins) and inert builtins."""
+
+    def __init__(self, data: bytes, classes: Mapping[str, Callable]) -> None:
+        super().__init__(io.BytesIO(data))
+        self._classes = classes
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == model.__name__ and name in self._classes:
+            return self._classes[name]
+        if module == "builtins" and name in _SAFE_BUILTINS:
+            return _SAFE_BUILTINS[name]
+        raise pickle.UnpicklingError(f"refused to load {module}.{name}")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("persistent ids are not part of the format")
+
+
+def read_body(path: str, classes: Mapping[str, Callable] | None = None) -> dict:
+    """Load the safe body. ``classes`` replaces model types by loader factories."""
+    raw = _read_section(path, "snapshot")
+    if raw is None:
+        raise DumpError(f"{path}: corrupt dump (no snapshot section)")
+    allowed = dict(model.SAFE_TYPES)
+    if classes:
+        allowed.update({k: v for k, v in classes.items() if k in allowed})
+    try:
+        body = _SafeUnpickler(raw, allowed).load()
+    except MemoryError:
+        raise DumpError(f"{path}: corrupt dump (body needs too much memory)") from None
+    except RecursionError:
+        raise DumpError(f"{path}: corrupt dump (body is nested too deeply)") from None
+    except Exception as exc:  # any unpickling failure means a damaged or hostile file
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DumpError(f"{path}: corrupt dump ({reason})") from None
+    if not isinstance(body, dict) or not isinstance(body.get("meta"), dict):
+        raise DumpError(f"{path}: corrupt dump (body is not a dump)")
+    return body
+
+
+def read_originals(path: str) -> dict[str, bytes]:
+    """Return the raw per-value pickles. Unpickling them executes code: trust only."""
+    raw = _read_section(path, "originals")
+    if raw is None:
+        return {}
+    try:
+        table = _SafeUnpickler(raw, {}).load()
+    except Exception as exc:
+        raise DumpError(f"{path}: corrupt dump (originals: {exc})") from None
+    if not isinstance(table, dict):
+        raise DumpError(f"{path}: corrupt dump (originals is not a table)")
+    return {k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, bytes)}

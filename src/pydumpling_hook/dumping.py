@@ -1,0 +1,56 @@
+"""From an exception to a file on disk: snapshot, encode, write, prune.
+
+Every capture point (hooks, the predecessor API, decorators, logging...) ends
+here, so the rules of a dying process live in one place: nothing escapes
+``write_dump`` but a path or a one-line ``CaptureFailed``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from . import capture, dumpfile, writer
+
+
+class CaptureFailed(Exception):
+    """One line saying why no dump was written."""
+
+
+def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
+               filename: str | None = None, extra: Any = None,
+               thread_ident: Any = None) -> str:
+    """Capture ``exc`` (``None``: the live stacks) and write it; return the path."""
+    old_limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(old_limit + 500)
+        body, summary, frames, copier = capture.take(
+            settings, exc, reason=reason, extra=extra, thread_ident=thread_ident)
+        originals = None
+        if settings.originals:
+            from .originals import pickle_originals
+
+            originals = pickle_originals(frames, copier)
+            body["stats"]["originals"] = len(originals)
+        data = dumpfile.encode(body, summary, originals)
+        if filename is not None:
+            path = os.path.abspath(os.fspath(filename))
+            directory = writer.ensure_directory(os.path.dirname(path))
+            return writer.write_atomic(directory, os.path.basename(path), data)
+        directory = writer.ensure_directory(settings.directory)
+        name = writer.dump_name(time.time(), os.getpid(), summary["thread"], summary["exc_type"])
+        path = writer.write_atomic(directory, name, data)
+        writer.prune(directory, settings.max_dumps, settings.max_bytes, keep=path)
+        return path
+    except writer.WriteError as exc_:
+        raise CaptureFailed(str(exc_)) from None
+    except MemoryError:
+        raise CaptureFailed("out of memory while capturing") from None
+    except RecursionError:
+        raise CaptureFailed("stack too deep to capture") from None
+    except Exception as exc_:
+        raise CaptureFailed(f"internal error: {type(exc_).__name__}: {exc_}"[:300]) from None
+    finally:
+        sys.setrecursionlimit(old_limit)

@@ -1,0 +1,173 @@
+"""Loader-side stand-ins for the ``model`` types found in a dump's safe body.
+
+The restricted unpickler in ``pydumpling_hook.dumpfile`` calls these factories
+instead of the model classes (see ``FACTORIES``). They exist because a debugger
+user wants to see the *application's* types: ``whatis order`` should print
+``<class '__main__.Order'>`` and ``order.total`` should just work, while every
+name, number and string in the file stays untrusted data. So the factories
+validate their arguments, sanitize type names before they become class names,
+and never import anything a file names.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Any
+
+from .. import model
+
+NAME_LIMIT = 200
+"""Longest type or frame name kept from a file, in characters."""
+
+
+def clean_text(value: Any, default: str, limit: int = NAME_LIMIT) -> str:
+    """Return ``value`` as a printable, bounded ``str``, or ``default``.
+
+    Names from a file end up as class names, code names and file names, which
+    CPython refuses when they hold NUL characters or lone surrogates, and which
+    a terminal would choke on. Escaping them keeps every later step infallible.
+    """
+    if not isinstance(value, str):
+        return default
+    text = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return text[:limit]
+
+
+def clean_count(value: Any) -> int:
+    """A non-negative int from a file; anything else counts as 0."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return 0
+
+
+class NotCaptured:
+    """Stands for an argument whose value the dump does not hold.
+
+    A rebuilt function frame must receive *some* value for every parameter;
+    this one says plainly that the real value is unknown.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not captured>"
+
+
+NOT_CAPTURED = NotCaptured()
+
+
+class Snapshot:
+    """Base of the classes that stand for the application's own types.
+
+    Captured attributes live in the instance ``__dict__`` so that ``vars()``,
+    pudb's variables pane and attribute access all see them; everything the
+    loader needs for itself sits in one slot, out of ``vars()``.
+    """
+
+    __slots__ = ("__pydumpling__", "__dict__")
+
+    def __init__(self, repr_text: str) -> None:
+        self.__pydumpling__ = (repr_text, None, None)
+
+    def __setstate__(self, state: Any) -> None:
+        attrs, items, note = state if isinstance(state, tuple) and len(state) == 3 else ({}, None, None)
+        if isinstance(attrs, dict):
+            self.__dict__.update({k: v for k, v in attrs.items() if isinstance(k, str)})
+        self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails, i.e. for names not captured.
+        if name == "__pydumpling__":
+            raise AttributeError(name)
+        note = self.__pydumpling__[2]
+        why = f" ({note})" if note else ""
+        raise AttributeError(
+            f"{type(self).__name__!r} object attribute {name!r} was not captured in the dump{why}"
+        )
+
+    def __repr__(self) -> str:
+        return self.__pydumpling__[0]
+
+    def __bool__(self) -> bool:
+        items = self.__pydumpling__[1]
+        return True if items is None else bool(items)
+
+    def _items(self, operation: str) -> Any:
+        items = self.__pydumpling__[1]
+        if items is None:
+            raise TypeError(f"{type(self).__name__!r} object {operation} (no items captured)")
+        return items
+
+    def __len__(self) -> int:
+        return len(self._items("has no len()"))
+
+    def __iter__(self) -> Any:
+        return iter(self._items("is not iterable"))
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._items("is not subscriptable")[key]
+
+    def __contains__(self, value: Any) -> bool:
+        return value in self._items("does not support 'in'")
+
+
+_snapshot_classes: dict[tuple[str, str], type] = {}
+
+
+def _identifier(text: str) -> str:
+    """The last dotted part of a qualname, made usable as a class ``__name__``."""
+    name = text.rsplit(".", 1)[-1]
+    if not name or keyword.iskeyword(name):
+        return "UnknownType"
+    return name
+
+
+def snapshot_class(module: Any, qualname: Any) -> type:
+    """Return (and cache) a ``Snapshot`` subclass named like the original type."""
+    module_s = clean_text(module, "<unknown>")
+    qualname_s = clean_text(qualname, "UnknownType") or "UnknownType"
+    key = (module_s, qualname_s)
+    cls = _snapshot_classes.get(key)
+    if cls is None:
+        namespace = {"__slots__": (), "__module__": module_s, "__qualname__": qualname_s}
+        cls = type(_identifier(qualname_s), (Snapshot,), namespace)
+        _snapshot_classes[key] = cls
+    return cls
+
+
+def object_snapshot(module: Any = None, qualname: Any = None, repr_text: Any = None) -> Snapshot:
+    """Factory for ``ObjectSnapshot(module, qualname, repr)``; state comes via ``__setstate__``."""
+    cls = snapshot_class(module, qualname)
+    default = f"<{cls.__module__}.{cls.__qualname__} object>"
+    return cls(clean_text(repr_text, default, 100_000))
+
+
+def cut(count: Any = 0, unit: Any = "items") -> model.Cut:
+    """Factory for ``Cut``: a bad count or unit must not break its repr later."""
+    return model.Cut(clean_count(count), clean_text(unit, "items", 40))
+
+
+def redacted() -> model.Redacted:
+    """Factory for ``Redacted``."""
+    return model.Redacted()
+
+
+def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
+    """Factory for ``TruncatedStr``, which behaves as its prefix and shows the cut."""
+    return model.TruncatedStr(prefix if isinstance(prefix, str) else "", clean_count(omitted))
+
+
+def truncated_bytes(prefix: Any = b"", omitted: Any = 0, kind: Any = "bytes") -> model.TruncatedBytes:
+    """Factory for ``TruncatedBytes``."""
+    data = bytes(prefix) if isinstance(prefix, (bytes, bytearray)) else b""
+    return model.TruncatedBytes(data, clean_count(omitted), clean_text(kind, "bytes", 40))
+
+
+FACTORIES = {
+    "ObjectSnapshot": object_snapshot,
+    "Cut": cut,
+    "Redacted": redacted,
+    "TruncatedStr": truncated_str,
+    "TruncatedBytes": truncated_bytes,
+}
+"""What ``dumpfile.read_body(path, classes=FACTORIES)`` builds instead of the model types."""

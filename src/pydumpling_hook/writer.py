@@ -1,0 +1,163 @@
+"""Put dump bytes on disk safely: private, atomic, unique, and within the directory caps.
+
+A dump holds secrets, so the directory we create is 0700 and every file is
+0600 whatever the umask, and we never write through a symlink or into a
+directory another user owns. A crash mid-write must not leave a partial
+``.dump``: bytes go to a hidden temporary name first, then appear under the
+final name in one step. Retention deletes only files that carry our name
+pattern *and* our magic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import stat
+import time
+from typing import Any
+
+from .dumpfile import MAGIC
+
+DUMP_NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-\d+-[A-Za-z0-9_.-]*\.(dump|fatal)$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+class WriteError(Exception):
+    """Why a dump could not be written; one line, shown as the hook's warning."""
+
+
+def _part(text: Any, limit: int = 40) -> str:
+    return _UNSAFE.sub("_", str(text))[:limit].strip("._") or "x"
+
+
+def dump_name(when: float, pid: int, thread: str, kind: str, suffix: str = "dump") -> str:
+    """``20261125T101112.123456Z-<pid>-<thread>-<Type>.dump``: sorts by time, says what."""
+    micro = int((when % 1) * 1_000_000)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(when)) + f".{micro:06d}Z"
+    return f"{stamp}-{pid}-{_part(thread)}-{_part(kind.rsplit('.', 1)[-1])}.{suffix}"
+
+
+def ensure_directory(directory: str) -> str:
+    """Create the directory 0700 if needed; refuse symlinks and other users' directories."""
+    path = os.path.abspath(directory)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        try:
+            os.makedirs(path, mode=0o700)
+            os.chmod(path, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise WriteError(f"cannot create {path}: {exc.strerror or exc}") from None
+        st = os.lstat(path)
+    except OSError as exc:
+        raise WriteError(f"cannot use {path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        target = os.path.realpath(path)
+        st = os.stat(target)
+        if st.st_uid != os.geteuid():
+            raise WriteError(f"refusing {path}: symlink to a directory of another user")
+        path = target
+    if not stat.S_ISDIR(st.st_mode):
+        raise WriteError(f"cannot use {path}: not a directory")
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        raise WriteError(f"refusing {path}: owned by another user (uid {st.st_uid})")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write to {path}: permission denied")
+    return path
+
+
+def write_atomic(directory: str, name: str, data: bytes) -> str:
+    """Write ``data`` as ``directory/name`` (mode 0600) without ever exposing a partial file."""
+    tmp = os.path.join(directory, f".{name}.tmp-{secrets.token_hex(4)}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except OSError as exc:
+        raise WriteError(f"cannot write to {directory}: {exc.strerror or exc}") from None
+    final = os.path.join(directory, name)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        for attempt in range(100):
+            candidate = final if attempt == 0 else f"{final[:-5]}-{attempt}{final[-5:]}"
+            try:
+                os.link(tmp, candidate)
+            except FileExistsError:
+                continue
+            except OSError:
+                if os.path.lexists(candidate):
+                    continue
+                os.rename(tmp, candidate)
+                return candidate
+            os.unlink(tmp)
+            return candidate
+        raise WriteError(f"cannot find a free name for {final}")
+    except OSError as exc:
+        _discard(tmp)
+        raise WriteError(f"cannot write {final}: {exc.strerror or exc}") from None
+    except BaseException:
+        _discard(tmp)
+        raise
+
+
+def _discard(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def is_own_dump(path: str) -> bool:
+    """Our name pattern and our magic (or faulthandler text for ``.fatal``): safe to delete."""
+    name = os.path.basename(path)
+    if not DUMP_NAME.match(name):
+        return False
+    if name.endswith(".fatal"):
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(MAGIC)) == MAGIC
+    finally:
+        os.close(fd)
+
+
+def prune(directory: str, max_dumps: int, max_bytes: int, keep: str = "") -> int:
+    """Delete our oldest dumps beyond the count and byte caps; ``keep`` is never deleted."""
+    entries = []
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                if DUMP_NAME.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    entries.append((entry.name, entry.path, entry.stat(follow_symlinks=False)))
+    except OSError:
+        return 0
+    entries.sort()
+    total = sum(st.st_size for _, _, st in entries)
+    count = len(entries)
+    removed = 0
+    for _name, path, st in entries:
+        if count <= max_dumps and total <= max_bytes:
+            break
+        if path == keep or not is_own_dump(path):
+            continue
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        count -= 1
+        total -= st.st_size
+        removed += 1
+    return removed
