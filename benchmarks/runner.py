@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Sequence
 
 from toolset import Tool
 
@@ -30,7 +30,7 @@ RESULT_PREFIX = "RESULT "  # the same marker scenarios.py prints
 class Proc:
     """What a child process did: exit code (None on timeout), output, wall time."""
 
-    rc: Optional[int]
+    rc: int | None
     stdout: str
     stderr: str
     wall: float
@@ -51,19 +51,19 @@ class Proc:
 class Cell:
     """Everything measured for one tool on one scenario."""
 
-    capture_s: List[float] = field(default_factory=list)
-    peak: List[int] = field(default_factory=list)
-    size: List[int] = field(default_factory=list)
-    load_s: List[float] = field(default_factory=list)
-    tb_frames: Optional[int] = None
-    fidelity: Optional[dict] = None
-    error: Optional[str] = None
-    load_error: Optional[str] = None
-    fidelity_error: Optional[str] = None
+    capture_s: list[float] = field(default_factory=list)
+    peak: list[int] = field(default_factory=list)
+    size: list[int] = field(default_factory=list)
+    load_s: list[float] = field(default_factory=list)
+    tb_frames: int | None = None
+    fidelity: dict | None = None
+    error: str | None = None
+    load_error: str | None = None
+    fidelity_error: str | None = None
     finished: bool = False
 
 
-def clean_env(**extra: str) -> Dict[str, str]:
+def clean_env(**extra: str) -> dict[str, str]:
     """The environment for every child: no PYDUMPLING_* (so no auto hooks), no PYTHONPATH."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("PYDUMPLING_") and k not in ("PYTHONPATH", "PYTHONHOME")}
@@ -71,7 +71,7 @@ def clean_env(**extra: str) -> Dict[str, str]:
     return env
 
 
-def run_process(argv: Sequence[str], timeout: float, env: Optional[Dict[str, str]] = None,
+def run_process(argv: Sequence[str], timeout: float, env: dict[str, str] | None = None,
                 keep_stdout: bool = True) -> Proc:
     """Run one child, timing it as a whole process; a timeout or a missing file is a result."""
     start = time.perf_counter()
@@ -94,11 +94,11 @@ def parse_result(proc: Proc) -> dict:
     return {"error": proc.failure()}
 
 
-def median(values: Sequence[float]) -> Optional[float]:
+def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def rotated(items: Sequence, by: int) -> List:
+def rotated(items: Sequence, by: int) -> list:
     """The tools in a different order each round, so no tool always runs first."""
     by %= max(len(items), 1)
     return list(items[by:]) + list(items[:by])
@@ -107,16 +107,16 @@ def rotated(items: Sequence, by: int) -> List:
 class Matrix:
     """The tool x scenario grid and the schedule that fills it."""
 
-    def __init__(self, tools: List[Tool], scenarios: List[str], workdir: Path,
-                 timeout: float, slow_s: float, keep: Tuple[str, str] = ("ours", "web")):
+    def __init__(self, tools: list[Tool], scenarios: list[str], workdir: Path,
+                 timeout: float, slow_s: float, keep: tuple[str, str] = ("ours", "web")):
         self.tools = tools
         self.scenarios = scenarios
         self.workdir = workdir
         self.timeout = timeout
         self.slow_s = slow_s
         self.keep = keep
-        self.kept_dump: Optional[Path] = None
-        self.cells: Dict[Tuple[str, str], Cell] = {
+        self.kept_dump: Path | None = None
+        self.cells: dict[tuple[str, str], Cell] = {
             (s, t.name): Cell() for s in scenarios for t in tools}
 
     def run(self, repeats: int) -> None:
@@ -189,14 +189,14 @@ class Timing:
     """Repeated wall times of one command, and the baseline it is compared with."""
 
     label: str
-    argv: List[str]
-    env: Dict[str, str]
-    times: List[float] = field(default_factory=list)
-    error: Optional[str] = None
-    baseline: Optional[str] = None
+    argv: list[str]
+    env: dict[str, str]
+    times: list[float] = field(default_factory=list)
+    error: str | None = None
+    baseline: str | None = None
 
 
-def time_interleaved(timings: List[Timing], runs: int, timeout: float) -> None:
+def time_interleaved(timings: list[Timing], runs: int, timeout: float) -> None:
     """Run each command ``runs`` times, round-robin, so that load drifts hit all alike."""
     for round_ in range(runs):
         for timing in rotated(timings, round_):
@@ -209,8 +209,8 @@ def time_interleaved(timings: List[Timing], runs: int, timeout: float) -> None:
                 timing.error = proc.failure()
 
 
-def startup_timings(ours: Path, bare: Optional[Path], anchors: Dict[str, Path],
-                    dump_dir: Path) -> List[Timing]:
+def startup_timings(ours: Path, bare: Path | None, anchors: dict[str, Path],
+                    dump_dir: Path) -> list[Timing]:
     """The startup rows: the bare baseline, ours unset and set, and the anchors' imports."""
     env, env_set = clean_env(), clean_env(PYDUMPLING_DIR=str(dump_dir))
     base = "bare: python -c pass"
@@ -232,7 +232,7 @@ def startup_timings(ours: Path, bare: Optional[Path], anchors: Dict[str, Path],
     return rows
 
 
-def importtime_us(python: Path, module: str, runs: int, timeout: float) -> Tuple[List[float], str]:
+def importtime_us(python: Path, module: str, runs: int, timeout: float) -> tuple[list[float], str]:
     """Cumulative ``-X importtime`` microseconds of ``module``, one value per run."""
     values, error = [], ""
     for _ in range(runs):

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -44,22 +44,22 @@ class Tool:
 
     name: str
     python: Path
-    load_argv: Callable[[str], List[str]]
+    load_argv: Callable[[str], list[str]]
     anchor: bool = True
 
     @property
     def available(self) -> bool:
         return self.python.exists()
 
-    def capture_argv(self, scenario: str, out: str) -> List[str]:
+    def capture_argv(self, scenario: str, out: str) -> list[str]:
         return [str(self.python), str(SCENARIOS_PY), "--tool", self.name,
                 "--scenario", scenario, "--out", out]
 
-    def fidelity_argv(self, path: str, frames: int) -> List[str]:
+    def fidelity_argv(self, path: str, frames: int) -> list[str]:
         return [str(self.python), str(PROBE_PY), self.name, path, "fidelity", str(frames)]
 
 
-def _probe_print(name: str, python: Path) -> Callable[[str], List[str]]:
+def _probe_print(name: str, python: Path) -> Callable[[str], list[str]]:
     """The load step of a tool without a print command: load whole, print the traceback."""
     return lambda path: [str(python), str(PROBE_PY), name, path, "print"]
 
@@ -72,7 +72,7 @@ def floor_python(ours_python: Path) -> Path:
     return Path(sys.executable)
 
 
-def make_tools(ours_python: Path) -> List[Tool]:
+def make_tools(ours_python: Path) -> list[Tool]:
     """Ours first, then the floor, then the anchors, in the table's order."""
     ours_bin = ours_python.parent
     anchors = {name: venv_python(ANCHORS_DIR / name) for name in ANCHOR_REQUIREMENTS}
@@ -88,7 +88,7 @@ def make_tools(ours_python: Path) -> List[Tool]:
     ]
 
 
-def base_python() -> Optional[Path]:
+def base_python() -> Path | None:
     """The pyenv CPython 3.11 every venv is made from (newest 3.11.x installed)."""
     pyenv = shutil.which("pyenv")
     if pyenv:
@@ -111,7 +111,7 @@ def _log(message: str) -> None:
     print(f"setup: {message}", file=sys.stderr, flush=True)
 
 
-def _pip_install(python: Path, requirements: List[str]) -> None:
+def _pip_install(python: Path, requirements: list[str]) -> None:
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     *requirements], check=True, stdout=subprocess.DEVNULL)
 
@@ -126,7 +126,7 @@ def setup_anchor(name: str, base: Path) -> None:
         _pip_install(venv_python(venv), ANCHOR_REQUIREMENTS[name])
 
 
-def setup_anchors(names: Optional[List[str]] = None) -> List[str]:
+def setup_anchors(names: list[str] | None = None) -> list[str]:
     """Create the missing anchor venvs; returns the problems met, one line each."""
     base = base_python()
     if base is None:
@@ -140,7 +140,7 @@ def setup_anchors(names: Optional[List[str]] = None) -> List[str]:
     return problems
 
 
-def setup_ours() -> List[str]:
+def setup_ours() -> list[str]:
     """Make ``.venvs/3.11`` with the project installed, through the project's own script."""
     script = ROOT / ".ci" / "setup"
     if not script.exists():

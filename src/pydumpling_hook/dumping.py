@@ -21,8 +21,12 @@ class CaptureFailed(Exception):
 
 def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
                filename: str | None = None, extra: Any = None,
-               thread_ident: Any = None) -> str:
-    """Capture ``exc`` (``None``: the live stacks) and write it; return the path."""
+               thread_ident: Any = None, label: str | None = None) -> str:
+    """Capture ``exc`` (``None``: the live stacks) and write it; return the path.
+
+    ``label`` replaces the thread name in the generated file name (the
+    pytest plugin puts the test id there).
+    """
     old_limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(old_limit + 500)
@@ -40,7 +44,8 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
             directory = writer.ensure_directory(os.path.dirname(path))
             return writer.write_atomic(directory, os.path.basename(path), data)
         directory = writer.ensure_directory(settings.directory)
-        name = writer.dump_name(time.time(), os.getpid(), summary["thread"], summary["exc_type"])
+        name = writer.dump_name(time.time(), os.getpid(), label or summary["thread"],
+                                summary["exc_type"])
         path = writer.write_atomic(directory, name, data)
         writer.prune(directory, settings.max_dumps, settings.max_bytes, keep=path)
         return path

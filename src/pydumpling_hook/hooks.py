@@ -27,16 +27,18 @@ def current_settings() -> config.Settings:
 def install(directory: Any = None, **options: Any) -> config.Settings:
     """Replace ``sys.excepthook`` and ``threading.excepthook``, chaining to the previous ones.
 
-    Idempotent: a second call only updates the settings. Keyword arguments
+    Idempotent: a second call updates the settings, and re-chains only a hook
+    that the application replaced in between. Keyword arguments
     override the ``PYDUMPLING_*`` environment variables (see ``config``).
     """
     settings = config.from_environment(directory=directory, **options)
     _installed["settings"] = settings
-    if "excepthook" not in _installed:
+    if sys.excepthook is not _excepthook:
         _installed["excepthook"] = sys.excepthook
         sys.excepthook = _excepthook
-        import threading
+    import threading
 
+    if threading.excepthook is not _threading_excepthook:
         _installed["threading"] = threading.excepthook
         threading.excepthook = _threading_excepthook
     return settings
@@ -151,9 +153,12 @@ def _threading_excepthook(args: Any) -> None:
     thread = getattr(args, "thread", None)
     path = capture_exception(args.exc_value, "threading", announce=False,
                              thread_ident=getattr(thread, "ident", None))
-    import threading
+    previous = _installed.get("threading")
+    if previous is None:  # uninstalled meanwhile by another thread
+        import _thread
 
-    _installed.get("threading", threading.__excepthook__)(args)
+        previous = _thread._excepthook
+    previous(args)
     _announce(path)
 
 

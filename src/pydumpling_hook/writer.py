@@ -29,7 +29,7 @@ class WriteError(Exception):
     """Why a dump could not be written; one line, shown as the hook's warning."""
 
 
-def _part(text: Any, limit: int = 40) -> str:
+def _part(text: Any, limit: int = 80) -> str:
     return _UNSAFE.sub("_", str(text))[:limit].strip("._") or "x"
 
 

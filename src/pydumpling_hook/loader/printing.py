@@ -730,3 +730,31 @@ def print_body(
     for chunk in format_body(body, with_locals, thread):
         file.write(chunk)
     file.flush()
+
+
+def select_exception(exc: Optional[Exc], path: str) -> Exc:
+    """Follow ``path`` (``cause``, ``context``, a member index; dot-separated) from ``exc``.
+
+    Raises LookupError naming the step that leads nowhere.
+    """
+    current = exc
+    walked: List[str] = []
+    for step in path.replace("/", ".").split("."):
+        if not step:
+            continue
+        if current is None:
+            break
+        if step in ("cause", "context"):
+            following = current.get(step)
+        elif step.isdigit() and isinstance(current.get("members"), list):
+            members = current["members"]
+            following = members[int(step)] if int(step) < len(members) else None
+        else:
+            raise LookupError(f"--exception: unknown step {step!r} (use cause, context or an index)")
+        walked.append(step)
+        if following is None:
+            raise LookupError(f"--exception: the dump's exception has no {'.'.join(walked)}")
+        current = following
+    if current is None:
+        raise LookupError("--exception: the dump holds no exception")
+    return current

@@ -1,0 +1,166 @@
+"""Rebuild a dump's exception chain (EXC records) as real ``BaseException`` objects.
+
+3.13's pdb ``exceptions`` command, ``traceback`` and every debugger follow
+``__cause__``, ``__context__`` and ``__traceback__`` on real exceptions, so the
+chain is rebuilt as one: the builtin class itself when the record names a
+builtin that accepts the captured arguments, otherwise a class created here,
+named after the original and derived from its nearest builtin ancestor, whose
+``str()`` is the captured message. Classes named in a file are never imported.
+
+The records form a graph shared by identity (a context can also be a group
+member, a hostile file can make cycles), so everything is iterative and
+memoised by record identity.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+from typing import Any, Mapping
+
+from .rebuild import build_traceback
+from .values import clean_text
+
+MESSAGE_LIMIT = 100_000
+_GROUPS = sys.version_info >= (3, 11)
+
+_classes: dict[tuple[str, str, type], type] = {}
+
+
+def _builtin_exception(name: Any) -> type | None:
+    cls = getattr(builtins, name, None) if isinstance(name, str) else None
+    return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+
+
+def _type_names(record: Mapping) -> tuple[str, str, list]:
+    info = record.get("type")
+    info = info if isinstance(info, Mapping) else {}
+    mro = info.get("mro")
+    return (clean_text(info.get("module"), "<unknown>"),
+            clean_text(info.get("qualname"), "Exception") or "Exception",
+            list(mro) if isinstance(mro, (list, tuple)) else [])
+
+
+def _nearest_builtin(module: str, qualname: str, mro: list) -> type:
+    for entry in [(module, qualname), *mro]:
+        if isinstance(entry, (list, tuple)) and len(entry) == 2 and entry[0] == "builtins":
+            cls = _builtin_exception(entry[1])
+            if cls is not None:
+                return cls
+    return Exception
+
+
+def _captured_str(self: BaseException) -> str:
+    return self.__pydumpling__
+
+
+def _skip_init(self: BaseException, *args: Any) -> None:
+    """Builtin ``__init__``s validate arguments (UnicodeError...); the copy keeps them as given."""
+
+
+def exception_class(module: str, qualname: str, base: type) -> type:
+    """A cached subclass of ``base`` that prints as ``module.qualname``."""
+    key = (module, qualname, base)
+    cls = _classes.get(key)
+    if cls is None:
+        name = qualname.rsplit(".", 1)[-1] or "Exception"
+        namespace = {"__module__": module, "__qualname__": qualname, "__slots__": ("__pydumpling__",),
+                     "__init__": _skip_init, "__str__": _captured_str}
+        cls = type(name, (base,), namespace)
+        _classes[key] = cls
+    return cls
+
+
+def _instantiate(record: Mapping, members: list[BaseException]) -> BaseException:
+    """Create one exception object (no links yet)."""
+    module, qualname, mro = _type_names(record)
+    message = clean_text(record.get("message"), "", MESSAGE_LIMIT)
+    args = record.get("args")
+    args = tuple(args) if isinstance(args, (tuple, list)) else (message,)
+    base = _nearest_builtin(module, qualname, mro)
+    if _GROUPS and issubclass(base, BaseExceptionGroup):
+        if members:
+            args = (args[0] if args and isinstance(args[0], str) else message, members)
+        else:  # a group needs members; without them keep the name, drop the group
+            base = Exception if issubclass(base, Exception) else BaseException
+    if module == "builtins" and base.__name__ == qualname:
+        try:
+            exc = base(*args)
+        except Exception:
+            exc = None
+        if type(exc) is base:
+            return exc
+    for cls in (exception_class(module, qualname, base), exception_class(module, qualname, Exception)):
+        try:
+            exc = cls(*args)
+        except Exception:  # e.g. a group whose members do not fit its class
+            continue
+        exc.__pydumpling__ = message
+        return exc
+    raise AssertionError("unreachable: Exception subclasses accept any arguments")
+
+
+def _decorate(exc: BaseException, record: Mapping, members: list[BaseException]) -> None:
+    attrs = record.get("attrs")
+    for key, value in (attrs.items() if isinstance(attrs, dict) else ()):
+        if isinstance(key, str) and not (key.startswith("__") and key.endswith("__")):
+            try:
+                setattr(exc, key, value)
+            except Exception:  # a read-only attribute of a builtin class
+                pass
+    notes = record.get("notes")
+    if isinstance(notes, (list, tuple)):
+        exc.__notes__ = [clean_text(n, "", MESSAGE_LIMIT) for n in notes if isinstance(n, str)]
+    if members and not hasattr(exc, "exceptions"):
+        exc.exceptions = tuple(members)  # no real ExceptionGroup on this Python
+    exc.__traceback__ = build_traceback(record.get("frames"), record.get("frames_cut"),
+                                        record.get("cut_at"))
+
+
+def _members(record: Mapping) -> list:
+    members = record.get("members")
+    return [m for m in members if isinstance(m, Mapping)] if isinstance(members, (list, tuple)) else []
+
+
+def build_exception(root: Any) -> BaseException | None:
+    """Rebuild the exception graph reachable from the EXC record ``root``."""
+    if not isinstance(root, Mapping):
+        return None
+    built: dict[int, BaseException] = {}
+    records: dict[int, Mapping] = {}  # keeps every record alive while ids are keys
+    pending = [root]
+    while pending:
+        _build_group_tree(pending.pop(), built, records, pending)
+    for key, exc in built.items():
+        record = records[key]
+        exc.__cause__ = built.get(id(record.get("cause")))
+        exc.__context__ = built.get(id(record.get("context")))
+        exc.__suppress_context__ = record.get("suppress_context") is True
+    return built[id(root)]
+
+
+def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list) -> None:
+    """Create ``start`` and its members, members first (a group needs them to exist).
+
+    A member that is already being built higher up (a cycle) is left out of
+    its group. Causes and contexts are queued on ``pending``, to be linked later.
+    """
+    on_path: set[int] = set()
+    stack: list[tuple[Mapping, bool]] = [(start, False)]
+    while stack:
+        record, members_done = stack.pop()
+        key = id(record)
+        if key in built or (not members_done and key in on_path):
+            continue
+        if not members_done:
+            records[key] = record
+            on_path.add(key)
+            stack.append((record, True))
+            stack.extend((m, False) for m in reversed(_members(record)))
+            pending.extend(r for r in (record.get("cause"), record.get("context"))
+                           if isinstance(r, Mapping))
+            continue
+        on_path.discard(key)
+        members = [built[id(m)] for m in _members(record) if id(m) in built]
+        built[key] = _instantiate(record, members)
+        _decorate(built[key], record, members)

@@ -1,0 +1,119 @@
+"""``--list``: one line per dump in a directory, from the headers alone.
+
+Reading a header is one small read and a JSON parse, so a directory of
+hundreds of dumps lists in well under a second; the bodies are never touched.
+A file that is not readable is listed as ``<unreadable: reason>`` rather than
+ending the listing, because the listing is how a user finds the broken ones.
+``*.fatal`` files (faulthandler output of a fatal error) are listed too, as
+type ``FatalError`` with their first line as the message.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import IO, Any, Iterator, List, NamedTuple, Optional
+
+from ..dumpfile import DumpError, read_header
+from .text import exception_line, human_size, one_line
+
+SUFFIXES = (".dump", ".fatal")
+MESSAGE_LIMIT = 80
+
+
+class Entry(NamedTuple):
+    """One listed file. ``time`` is ISO 8601 UTC, so entries sort as strings."""
+
+    time: str
+    summary: str
+    site: str
+    size: int
+    path: str
+    readable: bool
+
+
+def default_directory() -> str:
+    """``$PYDUMPLING_DIR``, else ``./pydumpling-dumps`` (where capture writes by default)."""
+    return os.environ.get("PYDUMPLING_DIR") or "pydumpling-dumps"
+
+
+def _mtime_iso(stat: os.stat_result) -> str:
+    stamp = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _dump_entry(path: str, stat: os.stat_result) -> Entry:
+    try:
+        summary = read_header(path)["summary"]
+    except DumpError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        return Entry(_mtime_iso(stat), f"<unreadable: {reason}>", "-", stat.st_size, path, False)
+    time = summary.get("time")
+    if not isinstance(time, str):
+        time = _mtime_iso(stat)
+    text = exception_line(str(summary.get("exc_type", "?")), str(summary.get("message") or ""))
+    site = str(summary.get("site") or "-")
+    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path, True)
+
+
+def _fatal_entry(path: str, stat: os.stat_result) -> Entry:
+    try:
+        with open(path, "rb") as fh:
+            first = fh.read(4096).decode("utf-8", "replace").strip().split("\n", 1)[0]
+    except OSError as exc:
+        return Entry(_mtime_iso(stat), f"<unreadable: {exc.strerror}>", "-", 0, path, False)
+    text = exception_line("FatalError", first.strip())
+    return Entry(_mtime_iso(stat), one_line(text, MESSAGE_LIMIT), "-", stat.st_size, path, True)
+
+
+def scan(directory: str) -> List[Entry]:
+    """Every dump and fatal file in ``directory`` (not recursive), oldest first.
+
+    Raises FileNotFoundError / NotADirectoryError for a bad directory.
+    """
+    entries = []
+    with os.scandir(directory) as listing:
+        for item in listing:
+            if not item.name.endswith(SUFFIXES) or item.name.startswith("."):
+                continue  # hidden names are capture's temporary files
+            try:
+                if not item.is_file():
+                    continue
+                stat = item.stat()
+            except OSError:
+                continue  # removed while we looked
+            if item.name.endswith(".fatal"):
+                entries.append(_fatal_entry(item.path, stat))
+            else:
+                entries.append(_dump_entry(item.path, stat))
+    entries.sort(key=lambda e: (e.time, e.path))
+    return entries
+
+
+def latest(directory: str) -> Optional[str]:
+    """The path of the newest ``.dump`` in ``directory``, readable or not, or None."""
+    dumps = [e for e in scan(directory) if e.path.endswith(".dump")]
+    return dumps[-1].path if dumps else None
+
+
+def format_entries(entries: List[Entry]) -> Iterator[str]:
+    """Aligned lines: time, exception, crash site, size, path."""
+    rows: List[Any] = [
+        (e.time.replace("T", " ")[:19] + "Z", e.summary, e.site, human_size(e.size), e.path)
+        for e in entries
+    ]
+    if not rows:
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) if i != 3 else row[i].rjust(widths[i]) for i in range(4)]
+        yield "  ".join(cells + [row[4]]) + "\n"
+
+
+def print_listing(directory: str, out: IO[str]) -> int:
+    """Write the listing of ``directory``; return how many files it shows."""
+    entries = scan(directory)
+    for line in format_entries(entries):
+        out.write(line)
+    out.flush()
+    return len(entries)

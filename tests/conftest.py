@@ -1,0 +1,73 @@
+"""Shared helpers: run real crashing subprocesses and look at the dumps they leave.
+
+Tests run under whichever venv's pytest started them (``.venvs/3.X/bin/python
+-m pytest``), and every child process uses that same interpreter, so one test
+run checks one Python.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+CRASHES = Path(__file__).parent / "crashes"
+
+
+def clean_env(**extra: str) -> dict:
+    """The environment without our variables, so a developer's shell cannot leak in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYDUMPLING_")}
+    env.pop("PYTHONSTARTUP", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_python(args: list, *, env: dict | None = None, cwd: os.PathLike | None = None,
+               timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], env=env or clean_env(), cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, input=input)
+
+
+def write_script(directory: Path, source: str, name: str = "crash.py") -> Path:
+    path = directory / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def dumps_in(directory: Path) -> list:
+    return sorted(p for p in Path(directory).glob("*.dump")) if Path(directory).exists() else []
+
+
+def strip_notice(stderr: str) -> str:
+    """stderr minus our single notice line, to compare with a run without the hook."""
+    return "".join(line for line in stderr.splitlines(True) if not line.startswith("pydumpling:"))
+
+
+@pytest.fixture
+def dump_dir(tmp_path: Path) -> Path:
+    return tmp_path / "dumps"
+
+
+@pytest.fixture
+def crash(tmp_path: Path, dump_dir: Path):
+    """Run a script with PYDUMPLING_DIR set (zero-code activation); return (result, dumps)."""
+
+    def run(source: str, *, env: dict | None = None, args: list = (), timeout: float = 60):
+        script = write_script(tmp_path, source)
+        result = run_python([str(script), *args], env=clean_env(
+            PYDUMPLING_DIR=str(dump_dir), **(env or {})), cwd=tmp_path, timeout=timeout)
+        return result, dumps_in(dump_dir)
+
+    return run
+
+
+@pytest.fixture
+def body():
+    from pydumpling_hook import dumpfile
+
+    return lambda path: dumpfile.read_body(str(path))
