@@ -41,6 +41,9 @@ def install(directory: Any = None, **options: Any) -> config.Settings:
     if threading.excepthook is not _threading_excepthook:
         _installed["threading"] = threading.excepthook
         threading.excepthook = _threading_excepthook
+    from . import integrations
+
+    integrations.apply(settings)
     return settings
 
 
@@ -50,6 +53,9 @@ def uninstall() -> None:
         return
     import threading
 
+    from . import integrations
+
+    integrations.remove()
     if sys.excepthook is _excepthook:
         sys.excepthook = _installed["excepthook"]
     if threading.excepthook is _threading_excepthook:

@@ -122,10 +122,14 @@ def _members(record: Mapping) -> list:
     return [m for m in members if isinstance(m, Mapping)] if isinstance(members, (list, tuple)) else []
 
 
-def build_exception(root: Any) -> BaseException | None:
-    """Rebuild the exception graph reachable from the EXC record ``root``."""
+def build_exception_graph(root: Any) -> dict[int, BaseException]:
+    """Rebuild every exception reachable from the EXC record ``root``.
+
+    Returns them keyed by ``id()`` of their record (the caller keeps the
+    records alive), so that any exception of the chain can be picked by path.
+    """
     if not isinstance(root, Mapping):
-        return None
+        return {}
     built: dict[int, BaseException] = {}
     records: dict[int, Mapping] = {}  # keeps every record alive while ids are keys
     pending = [root]
@@ -136,7 +140,7 @@ def build_exception(root: Any) -> BaseException | None:
         exc.__cause__ = built.get(id(record.get("cause")))
         exc.__context__ = built.get(id(record.get("context")))
         exc.__suppress_context__ = record.get("suppress_context") is True
-    return built[id(root)]
+    return built
 
 
 def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list) -> None:

@@ -1,0 +1,168 @@
+"""The ``Dump`` object: a loaded dump's records, and real objects rebuilt from them on demand.
+
+Records stay plain dicts (cheap to list, print or serialise); the real
+exception chain and tracebacks are built once, when first asked for, because
+building them executes one tiny stub per frame.
+"""
+
+from __future__ import annotations
+
+import pickle
+import types
+from typing import Any, ContextManager, Mapping
+
+from .exceptions import build_exception_graph, exception_class
+from .rebuild import build_traceback, embedded_sources
+
+
+class TargetNotFound(LookupError):
+    """The thread or exception asked for is not in the dump. The message is one line."""
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def follow_path(root: Mapping | None, path: str | None) -> Mapping:
+    """The EXC record at ``path`` from ``root``.
+
+    ``path`` is a dot-separated walk over the chain, as used in the originals
+    section keys: ``""`` is the root, then ``cause``, ``context`` and
+    ``members.<index>``, e.g. ``"context.cause"`` or ``"members.0.cause"``.
+    """
+    if not isinstance(root, Mapping):
+        raise TargetNotFound("the dump holds no exception")
+    record: Any = root
+    parts = [p for p in (path or "").split(".") if p]
+    walked: list[str] = []
+    while parts:
+        part = parts.pop(0)
+        walked.append(part)
+        if part in ("cause", "context"):
+            record = record.get(part)
+        elif part == "members" and parts and parts[0].isdigit():
+            index = int(parts.pop(0))
+            walked.append(str(index))
+            members = record.get("members")
+            ok = isinstance(members, (list, tuple)) and index < len(members)
+            record = members[index] if ok else None
+        else:
+            raise TargetNotFound(f"bad exception path {path!r}: use cause, context, members.N")
+        if not isinstance(record, Mapping):
+            raise TargetNotFound(f"the exception has no {'.'.join(walked)}")
+    return record
+
+
+class Dump:
+    """A dump file's content. See ``docs/FORMAT.md`` for the record layouts."""
+
+    def __init__(self, header: dict, body: dict, path: str | None = None) -> None:
+        self.header = header
+        self.body = body
+        self.path = path
+        self.meta: dict = _dict(body.get("meta"))
+        self.exception: dict | None = body.get("exception") if isinstance(
+            body.get("exception"), dict) else None
+        threads = body.get("threads")
+        self.threads: list[dict] = [t for t in threads if isinstance(t, dict)] if isinstance(
+            threads, (list, tuple)) else []
+        self.sources: dict = _dict(body.get("sources"))
+        self.stats: dict = _dict(body.get("stats"))
+        self.originals_errors: dict[str, str] = {}
+        self._exceptions: dict[int, BaseException] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Dump {self.path!r} {self.header.get('summary', {}).get('exc_type')}>"
+
+    def exception_record(self, path: str | None = None) -> Mapping:
+        """The EXC record at ``path`` (see ``follow_path``)."""
+        return follow_path(self.exception, path)
+
+    def exception_object(self, path: str | None = None) -> BaseException:
+        """The real exception at ``path``, with its real ``__traceback__`` and chain."""
+        record = self.exception_record(path)
+        if self._exceptions is None:
+            self._exceptions = build_exception_graph(self.exception)
+        return self._exceptions[id(record)]
+
+    def traceback(self, path: str | None = None) -> types.TracebackType | None:
+        """The real traceback of the exception at ``path``."""
+        return self.exception_object(path).__traceback__
+
+    def thread(self, which: str | int | None = None) -> dict:
+        """The THREAD record named ``which`` (name or ident), or the current one by default."""
+        for thread in self.threads:
+            if which is None and thread.get("current") is True:
+                return thread
+            if which is not None and str(which) in (str(thread.get("ident")), thread.get("name")):
+                return thread
+        if which is None and self.threads:
+            return self.threads[0]
+        names = ", ".join(str(t.get("name")) for t in self.threads) or "none"
+        raise TargetNotFound(f"no thread {which!r} in the dump (threads: {names})")
+
+    def thread_exception(self, which: str | int | None = None) -> BaseException:
+        """A real exception whose traceback is a thread's stack, for debuggers that want one."""
+        thread = self.thread(which)
+        cls = exception_class("pydumpling_hook", "ThreadStack", Exception)
+        exc = cls(f"stack of thread {thread.get('name')!r} when the dump was written")
+        exc.__pydumpling__ = exc.args[0]
+        exc.__traceback__ = build_traceback(thread.get("frames"))
+        if exc.__traceback__ is None:
+            raise TargetNotFound(f"thread {thread.get('name')!r} has no frames in the dump")
+        return exc
+
+    def target(self, thread: str | int | None = None, exception_path: str | None = None
+               ) -> BaseException:
+        """What a debugger session opens: an exception of the chain, or a thread's stack."""
+        if thread is not None or self.exception is None:
+            if exception_path:
+                raise TargetNotFound("choose either a thread or an exception path, not both")
+            return self.thread_exception(thread)
+        exc = self.exception_object(exception_path)
+        if exc.__traceback__ is None:
+            raise TargetNotFound(f"exception {exception_path or 'root'!r} has no frames")
+        return exc
+
+    def sources_in_linecache(self) -> ContextManager[None]:
+        """Make ``linecache`` (so ``traceback``, ``inspect``, debuggers) read the embedded sources."""
+        return embedded_sources(self.sources)
+
+    def debug(self, debugger: str = "pdb", thread: str | int | None = None,
+              exception_path: str | None = None) -> None:
+        """Open a post-mortem session; see ``debuggers.debug``."""
+        from .debuggers import debug
+
+        debug(self, debugger, thread=thread, exception_path=exception_path)
+
+
+def apply_originals(dump: Dump, originals: Mapping[str, bytes]) -> None:
+    """Put unpickled originals in place of the safe copies in the frame records.
+
+    Only called under ``trust``: unpickling executes code from the file. A value
+    that fails to unpickle keeps its safe copy and is reported in
+    ``dump.originals_errors``.
+    """
+    for key, data in originals.items():
+        exc_path, _, rest = key.partition("/")
+        index, _, name = rest.partition("/")
+        try:
+            frames = dump.exception_record(exc_path).get("frames")
+            frame = frames[int(index)]
+            value = _unpickle(data)
+        except Exception as exc:  # a bad key, a missing class, anything from the pickle
+            dump.originals_errors[key] = f"{type(exc).__name__}: {exc}"[:300]
+            continue
+        in_globals = frame.get("is_module") and name in _dict(frame.get("globals"))
+        _dict(frame.get("globals" if in_globals else "locals"))[name] = value
+    dump._exceptions = None
+
+
+def _unpickle(data: bytes) -> Any:
+    """pickle first; dill (a dependency) for what only dill can rebuild."""
+    try:
+        return pickle.loads(data)
+    except Exception:
+        import dill
+
+        return dill.loads(data)
