@@ -59,3 +59,18 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         raise CaptureFailed(f"internal error: {type(exc_).__name__}: {exc_}"[:300]) from None
     finally:
         sys.setrecursionlimit(old_limit)
+
+
+def record_suppressed(path: str, count: int) -> None:
+    """Write into an existing dump how many later crashes at its site were not dumped.
+
+    Called at exit for crash storms: the last dump of a site is the one a
+    reader opens, so that is where the count belongs.
+    """
+    header = dumpfile.read_header(path)
+    body = dumpfile.read_body(path)
+    originals = dumpfile.read_originals(path) or None
+    body["stats"]["suppressed"] = count
+    summary = dict(header["summary"], suppressed=count)
+    data = dumpfile.encode(body, summary, originals)
+    writer.write_atomic(os.path.dirname(path), os.path.basename(path), data, replace=True)

@@ -16,6 +16,7 @@ from . import config
 
 _installed: dict[str, Any] = {}
 _site_counts: dict[tuple, int] = {}
+_site_dumps: dict[tuple, str] = {}
 _DUMPED_ATTR = "__pydumpling_dump__"
 
 
@@ -120,6 +121,11 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
     site = _site(exc)
     seen = _site_counts[site] = _site_counts.get(site, 0) + 1
     if settings.max_per_site and seen > settings.max_per_site:
+        if not _site_dumps.get("atexit"):
+            import atexit
+
+            atexit.register(_record_storms)
+            _site_dumps["atexit"] = "registered"
         return None
     details = dict(extra or {})
     if seen > 1:
@@ -139,9 +145,24 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
         warn(f"crash dump abandoned: {type(error).__name__}")
         return None
     _mark(exc, path)
+    _site_dumps[site] = path
     if announce and not settings.quiet:
         warn(f"crash dump written to {path}")
     return path
+
+
+def _record_storms() -> None:
+    """At exit, note in each storm site's last dump how many crashes were not dumped."""
+    limit = current_settings().max_per_site
+    for site, seen in list(_site_counts.items()):  # the "atexit" flag has no count
+        path = _site_dumps.get(site)
+        if path and limit and seen > limit:
+            try:
+                from .dumping import record_suppressed
+
+                record_suppressed(path, seen - limit)
+            except Exception as error:
+                warn(f"could not record suppressed crashes in {path}: {error}")
 
 
 def _excepthook(exc_type: Any, value: Any, tb: Any) -> None:

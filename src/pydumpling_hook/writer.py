@@ -71,8 +71,12 @@ def ensure_directory(directory: str) -> str:
     return path
 
 
-def write_atomic(directory: str, name: str, data: bytes) -> str:
-    """Write ``data`` as ``directory/name`` (mode 0600) without ever exposing a partial file."""
+def write_atomic(directory: str, name: str, data: bytes, replace: bool = False) -> str:
+    """Write ``data`` as ``directory/name`` (mode 0600) without ever exposing a partial file.
+
+    A new dump never replaces anything (a name taken meanwhile gets a
+    ``-N`` suffix); ``replace=True`` is for rewriting one of our own dumps.
+    """
     tmp = os.path.join(directory, f".{name}.tmp-{secrets.token_hex(4)}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
     try:
@@ -88,6 +92,9 @@ def write_atomic(directory: str, name: str, data: bytes) -> str:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
+        if replace:
+            os.replace(tmp, final)
+            return final
         for attempt in range(100):
             candidate = final if attempt == 0 else f"{final[:-5]}-{attempt}{final[-5:]}"
             try:
