@@ -400,7 +400,6 @@ def test_originals_are_opt_in(tmp_path, dump_dir):
             raise ValueError(point)
         f()
     """
-    result, dumps = None, None
     script = write_script(tmp_path, source)
     run_python([str(script)], env=clean_env(PYDUMPLING_DIR=str(dump_dir)))
     assert dumpfile.read_originals(str(dumps_in(dump_dir)[0])) == {}

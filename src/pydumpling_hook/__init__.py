@@ -7,10 +7,12 @@ needed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._version import __version__
 from .hooks import install, is_installed, uninstall
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
+    from typing import Any
 
 _LAZY = {
     "save_dumping": "api", "dump_current_traceback": "api", "dump": "api",

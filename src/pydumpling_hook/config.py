@@ -8,7 +8,10 @@ what a production service should run with; see the README's table.
 from __future__ import annotations
 
 import os
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
+    from typing import Any
 
 DEFAULT_DIR = "pydumpling-dumps"
 DEFAULT_SKIP = ("SystemExit", "KeyboardInterrupt", "GeneratorExit")

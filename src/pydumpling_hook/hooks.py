@@ -10,9 +10,12 @@ costs exactly one line on stderr.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from . import config
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
+    from typing import Any
 
 _installed: dict[str, Any] = {}
 _site_counts: dict[tuple, int] = {}

@@ -7,7 +7,9 @@ imports it. ``remove`` undoes what ``apply`` did.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
+    from typing import Any
 
 
 def apply(settings: Any) -> None:
