@@ -11,8 +11,6 @@ the Python that made the dump are followed, not the loader's.
 from __future__ import annotations
 
 import difflib
-import os
-import pickle
 import re
 import subprocess
 import sys
@@ -29,6 +27,8 @@ SCENARIOS = [
     ("notes.py",),
     ("groups.py",),
     ("thread.py",),
+    ("thread_shapes.py",),
+    ("main_shapes.py",),
     *[("shapes.py", k) for k in (
         "brackets", "multiline", "parens", "wide", "empty", "syntax", "multi_message", "assign",
     )],
@@ -105,7 +105,8 @@ def _other_pythons() -> list:
 
 @pytest.mark.parametrize("python", _other_pythons(), ids=lambda p: p.parent.parent.name)
 @pytest.mark.parametrize("scenario", [("readme.py",), ("chains.py",), ("groups.py",),
-                                      ("shapes.py", "multiline"), ("thread.py",)],
+                                      ("shapes.py", "multiline"), ("thread_shapes.py",),
+                                      ("main_shapes.py",)],
                          ids=lambda s: "-".join(s).replace(".py", ""))
 def test_print_follows_the_dumping_python(python: Path, scenario: tuple, tmp_path: Path) -> None:
     version = tuple(int(x) for x in python.parent.parent.name.split("."))
@@ -217,15 +218,3 @@ def test_cyclic_context_terminates() -> None:
     first["context"] = second
     out = _printed({"meta": {"python": "3.12.1"}, "exception": second, "sources": {}})
     assert out.count("KeyError: 1") == 1 and out.count("ValueError: 2") == 1
-
-
-def test_fake_capture_bodies_match_too(tmp_path: Path) -> None:
-    """The printer alone (no capture, no file) against stderr, via tests/fakecapture."""
-    out = tmp_path / "body.pickle"
-    env = clean_env(PYTHONPATH=os.pathsep.join([str(Path(__file__).parent / "fakecapture"),
-                                                os.environ.get("PYTHONPATH", "")]),
-                    FAKE_DUMP_OUT=str(out))
-    result = run_python([str(CRASHES / "chains.py")], env=env)
-    with open(out, "rb") as fh:
-        body = pickle.load(fh)
-    assert _printed(body) == result.stderr

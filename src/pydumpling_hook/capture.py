@@ -145,6 +145,13 @@ class Snapshot:
             else None
         frames, cut, cut_at = _cap(_tb_frames(exc.__traceback__), self.settings.budgets.frames)
         self.frames.extend(reversed(frames))
+        copier = self.copier
+        try:
+            args = copier.copy(exc.args)
+        except Exception:
+            args = ()
+        attrs = {k: v for k, v in getattr(exc, "__dict__", {}).items()
+                 if k not in ("__notes__", "__pydumpling_dump__")}
         return {
             "type": {
                 "module": getattr(cls, "__module__", "builtins"),
@@ -154,6 +161,8 @@ class Snapshot:
             },
             "message": message[: self.settings.budgets.string],
             "path": path,
+            "args": args,
+            "attrs": copier.copy_namespace(attrs) if attrs else {},
             "notes": [str(n) for n in notes][:100] if isinstance(notes, list) else None,
             "frames": [f.record for f in frames],
             "frames_cut": cut,

@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (ExceptionGroup is a builtin from 3.11; the script exits earlier before)
 import sys
 
 

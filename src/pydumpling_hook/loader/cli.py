@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import IO, Any, Dict, List, NoReturn, Optional, Sequence
+from typing import IO, Any, Dict, List, NoReturn, Sequence
 
 from .._version import __version__
 
 PROG = "pydumpling-open"
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
-EXCEPTION_STEPS = "cause, context or a group member's index"
+EXCEPTION_STEPS = "cause, context or members.N"
 
 
 class UsageError(Exception):
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--exception", metavar="PATH",
         help=f"open a chained exception instead: dot-separated steps, each {EXCEPTION_STEPS} "
-        "(e.g. cause, context.cause, 0)",
+        "(e.g. cause, context.cause, members.0); Python 3.13's pdb also has 'exceptions'",
     )
     parser.add_argument(
         "--trust", action="store_true",
@@ -167,33 +167,29 @@ def _check_combinations(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- modes
 
 
-def _read(path: str) -> Dict[str, Any]:
-    from ..dumpfile import read_body
-
-    return read_body(path)
-
-
 def _print(args: argparse.Namespace, path: str) -> int:
-    from .printing import print_body, select_exception
+    from .printing import print_body
 
-    body = _read(path)
-    try:
+    dump = _load(args, path)
+    exception = thread = None
+    if args.thread or dump.exception is None:
         if args.exception:
-            body = dict(body, exception=select_exception(body.get("exception"), args.exception))
-        print_body(body, _text_stdout(), with_locals=args.locals, thread=args.thread)
-    except LookupError as exc:  # --thread NAME not in the dump
-        raise OpenError(str(exc.args[0] if exc.args else exc)) from None
-    except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise UsageError(f"give either --thread or --exception, not both (see {PROG} --help)")
+        thread = dump.thread(args.thread)
+    else:
+        exception = dump.exception_record(args.exception)
+    try:
+        print_body(dump.body, _text_stdout(), args.locals, exception, thread)
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
         raise OpenError(f"{path}: corrupt dump (cannot print it: {type(exc).__name__})") from None
     return 0
 
 
 def _json(path: str) -> int:
-    from ..dumpfile import read_header
+    from ..dumpfile import read_body, read_header
     from .export import write_json
 
-    header = read_header(path)
-    write_json(header, _read(path), _text_stdout())
+    write_json(read_header(path), read_body(path), _text_stdout())
     return 0
 
 
@@ -209,12 +205,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _session_options(args: argparse.Namespace) -> Dict[str, Any]:
-    options: Dict[str, Any] = {}
-    if args.thread:
-        options["thread"] = args.thread
-    if args.exception:
-        options["exception"] = args.exception
-    return options
+    return {"thread": args.thread, "exception_path": args.exception}
 
 
 def _load(args: argparse.Namespace, path: str) -> Any:
@@ -226,12 +217,12 @@ def _load(args: argparse.Namespace, path: str) -> Any:
 def _debug(args: argparse.Namespace, path: str) -> int:
     debugger = _debugger(args)
     dump = _load(args, path)
-    result = dump.debug(debugger, **_session_options(args))
-    return result if isinstance(result, int) else 0
+    dump.debug(debugger, **_session_options(args))
+    return 0
 
 
 def _rdebug(args: argparse.Namespace, path: str) -> int:
-    from .remote import is_loopback, serve
+    from .remote import RemoteError, is_loopback, pdb_session, serve
 
     if not args.allow_remote and not is_loopback(args.host):
         raise UsageError(
@@ -240,17 +231,21 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
         )
     dump = _load(args, path)
     options = _session_options(args)
+    dump.target(**options)  # a bad --thread/--exception fails now, not after a client connects
 
     def session(stdin: IO[str], stdout: IO[str]) -> None:
-        dump.debug("pdb", stdin=stdin, stdout=stdout, **options)
+        pdb_session(dump, stdin, stdout, **options)
 
-    return serve(
-        session, host=args.host, port=args.port, timeout=args.timeout,
-        allow_remote=args.allow_remote, announce=_say,
-    )
+    try:
+        return serve(
+            session, host=args.host, port=args.port, timeout=args.timeout,
+            allow_remote=args.allow_remote, announce=_say,
+        )
+    except RemoteError as exc:
+        raise OpenError(str(exc)) from None
 
 
-def _run(argv: Optional[Sequence[str]]) -> int:
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     _check_combinations(args)
     if args.list is not None:
@@ -278,7 +273,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: List[str] | None = None) -> int:
     """Run the program; return the exit status instead of raising.
 
     Every failure, including a bug of ours, becomes one ``pydumpling-open:
@@ -286,14 +281,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     unexpected one.
     """
     from ..dumpfile import DumpError
-    from .remote import RemoteError
+    from .debuggers import DebuggerUnavailable
 
     try:
         return _run(argv)
     except UsageError as exc:
         _say(f"error: {exc}")
         return 2
-    except (DumpError, OpenError, RemoteError) as exc:
+    except (DumpError, OpenError, LookupError) as exc:
+        # LookupError: the loader's TargetNotFound (no such thread or exception)
         _say(f"error: {exc}")
         return 1
     except BrokenPipeError:
@@ -302,8 +298,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
-    except ImportError as exc:  # a debugger that is missing or does not import here
-        _say(f"error: cannot use the debugger: {exc}")
+    except DebuggerUnavailable as exc:  # e.g. pdbpp on 3.13, or not installed
+        _say(f"error: {exc}")
         return 1
     except Exception as exc:
         if os.environ.get("PYDUMPLING_TRACEBACK"):

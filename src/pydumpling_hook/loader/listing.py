@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import IO, Any, Iterator, List, NamedTuple, Optional
+from typing import IO, Any, Iterator, List, NamedTuple
 
+from ..config import DEFAULT_DIR
 from ..dumpfile import DumpError, read_header
 from .text import exception_line, human_size, one_line
 
@@ -34,7 +35,7 @@ class Entry(NamedTuple):
 
 def default_directory() -> str:
     """``$PYDUMPLING_DIR``, else ``./pydumpling-dumps`` (where capture writes by default)."""
-    return os.environ.get("PYDUMPLING_DIR") or "pydumpling-dumps"
+    return os.environ.get("PYDUMPLING_DIR") or DEFAULT_DIR
 
 
 def _mtime_iso(stat: os.stat_result) -> str:
@@ -52,8 +53,14 @@ def _dump_entry(path: str, stat: os.stat_result) -> Entry:
     if not isinstance(time, str):
         time = _mtime_iso(stat)
     text = exception_line(str(summary.get("exc_type", "?")), str(summary.get("message") or ""))
-    site = str(summary.get("site") or "-")
+    site = _short_site(str(summary.get("site") or "-"))
     return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path, True)
+
+
+def _short_site(site: str) -> str:
+    """``/srv/app/app.py:12 in inner`` -> ``app.py:12 in inner``: the path is in the last column."""
+    head, sep, tail = site.rpartition(":")
+    return f"{os.path.basename(head)}:{tail}" if sep else site
 
 
 def _fatal_entry(path: str, stat: os.stat_result) -> Entry:
@@ -90,7 +97,7 @@ def scan(directory: str) -> List[Entry]:
     return entries
 
 
-def latest(directory: str) -> Optional[str]:
+def latest(directory: str) -> str | None:
     """The path of the newest ``.dump`` in ``directory``, readable or not, or None."""
     dumps = [e for e in scan(directory) if e.path.endswith(".dump")]
     return dumps[-1].path if dumps else None

@@ -33,7 +33,7 @@ from __future__ import annotations
 import ast
 import sys
 import unicodedata
-from typing import IO, Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import IO, Any, Dict, Iterable, Iterator, List, Tuple
 
 from .text import bounded_repr, exception_line, type_name
 
@@ -118,7 +118,7 @@ def _display_width(line: str, offset: int | None = None) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:offset])
 
 
-def _parse_single_expr(source: str) -> Optional[ast.expr]:
+def _parse_single_expr(source: str) -> ast.expr | None:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -128,32 +128,14 @@ def _parse_single_expr(source: str) -> Optional[ast.expr]:
     return tree.body[0].value
 
 
-def _anchors_c(segment: str) -> Optional[Tuple[int, int]]:
-    """3.11/3.12 ``traceback.c``: the operator of a BinOp, the brackets of a subscript.
+def _anchors_312(segment: str) -> Tuple[int, int] | None:
+    """3.11/3.12 anchors: the operator of a BinOp, the brackets of a subscript.
 
-    Offsets are characters into ``segment``, (left_end, right_start).
+    Offsets are characters into ``segment``, (left_end, right_start). The C
+    printer of 3.11.7/3.12.1 and their ``traceback.py`` agree here (both skip
+    ``)`` and comments after the left operand; 3.11.0's C printer did not).
+    Byte and character offsets are mixed exactly as CPython mixes them.
     """
-    expr = _parse_single_expr(segment)
-    raw = segment.encode("utf-8")
-    if isinstance(expr, ast.BinOp):
-        left, right = expr.left.end_col_offset, expr.right.col_offset
-        for i in range(left, right):
-            if raw[i : i + 1] in (b" ", b"\t", b"\f"):
-                continue
-            end = i + 1
-            if i + 1 < right and raw[i + 1 : i + 2] not in (b" ", b"\t", b"\f"):
-                end += 1
-            return _char_offset(segment, i), _char_offset(segment, end)
-        return None
-    if isinstance(expr, ast.Subscript):
-        left = _char_offset(segment, expr.value.end_col_offset)
-        right = _char_offset(segment, expr.slice.end_col_offset + 1)
-        return left, right
-    return None
-
-
-def _anchors_py312(segment: str) -> Optional[Tuple[int, int]]:
-    """3.11/3.12 ``traceback.py`` (used for thread crashes): like C, but skips ``)``/``#``."""
     expr = _parse_single_expr(segment)
     if isinstance(expr, ast.BinOp):
         start = _char_offset(segment, expr.left.end_col_offset)
@@ -181,7 +163,7 @@ def _anchors_py312(segment: str) -> Optional[Tuple[int, int]]:
     return None
 
 
-def _one_line_carets(line: str, positions: Any, rules: Rules) -> Optional[str]:
+def _one_line_carets(line: str, positions: Any, rules: Rules) -> str | None:
     """The caret line of 3.11/3.12 for ``line`` (unstripped), or None."""
     if not positions or any(p is None or p < 0 for p in positions):
         return None
@@ -191,9 +173,8 @@ def _one_line_carets(line: str, positions: Any, rules: Rules) -> Optional[str]:
     end = _char_offset(line, end_col)
     anchors = None
     if start_line == end_line:
-        finder = _anchors_c if rules.c_printer else _anchors_py312
         try:
-            anchors = finder(line[start:end])
+            anchors = _anchors_312(line[start:end])
         except Exception:  # anchors are decoration; CPython ignores failures too
             anchors = None
     else:
@@ -237,7 +218,7 @@ class _Anchors313:
         self.left_line, self.left, self.right_line, self.right = left_line, left, right_line, right
 
 
-def _anchors_313(segment: str) -> Optional[_Anchors313]:
+def _anchors_313(segment: str) -> _Anchors313 | None:
     """Port of 3.13 ``traceback._extract_caret_anchors_from_line_segment``."""
     try:
         tree = ast.parse(f"(\n{segment}\n)")
@@ -547,7 +528,10 @@ def _is_syntax_error(exc: Exc) -> bool:
 
 
 def _syntax_error(exc: Exc, stype: str, rules: Rules) -> Iterator[str]:
-    """SyntaxError's ``File``/text/caret block, from its args ``(msg, (file, line, col, text...))``."""
+    """SyntaxError's ``File``/text/caret block, from ``args = (msg, (file, line, col, text..))``.
+
+    Capture must record ``args`` for this; without them the message is printed as is.
+    """
     args = exc.get("args") or ()
     details = args[1] if len(args) > 1 and isinstance(args[1], tuple) else ()
     msg = args[0] if args else exc.get("message")
@@ -593,15 +577,15 @@ class _Context:
                 yield "".join(prefix + line for line in chunk.splitlines(True))
 
 
-def _chain(exc: Exc, seen: set) -> List[Tuple[Optional[str], Exc]]:
+def _chain(exc: Exc, seen: set) -> List[Tuple[str | None, Exc]]:
     """``exc`` and the exceptions it was raised from, innermost cause first."""
-    out: List[Tuple[Optional[str], Exc]] = []
-    current: Optional[Exc] = exc
+    out: List[Tuple[str | None, Exc]] = []
+    current: Exc | None = exc
     while current is not None:
         seen.add(id(current))
         cause, context = current.get("cause"), current.get("context")
-        message: Optional[str] = None
-        following: Optional[Exc] = None
+        message: str | None = None
+        following: Exc | None = None
         if cause is not None and id(cause) not in seen:
             message, following = CAUSE_MESSAGE, cause
         elif (
@@ -665,7 +649,8 @@ def _format_members(
             ctx.need_close = True
         truncated = i >= MAX_GROUP_WIDTH
         title = "..." if truncated else f"{i + 1}"
-        yield ctx.indent() + ("+-" if i == 0 else "  ") + f"+---------------- {title} ----------------\n"
+        corner = "+-" if i == 0 else "  "
+        yield f"{ctx.indent()}{corner}+---------------- {title} ----------------\n"
         ctx.depth += 1
         if not truncated:
             yield from format_chain(members[i], sources, rules, with_locals, ctx)
@@ -682,79 +667,45 @@ def _format_members(
 
 
 def format_body(
-    body: Dict[str, Any], with_locals: bool = False, thread: str | None = None
+    body: Dict[str, Any],
+    with_locals: bool = False,
+    exception: Exc | None = None,
+    thread: Dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """What the crashed process printed, from a dump body.
 
-    With ``thread``, or for a dump of a live stack (no exception), the chosen
-    thread's stack is printed instead, under a ``Thread NAME`` header.
+    ``exception`` prints that record of the chain instead of the root (without
+    the ``Exception in thread`` header, which belongs to the root); ``thread``
+    prints a THREAD record's stack under a ``Thread NAME`` header.
     """
     meta = body.get("meta") or {}
     rules = Rules(str(meta.get("python", "")), meta.get("reason"))
     sources = Sources(body.get("sources"))
-    exc = body.get("exception")
-    if thread is None and exc is not None:
+    if thread is not None:
+        yield f"Thread {thread.get('name')!s} (most recent call last):\n"
+        yield from format_stack(
+            thread.get("frames") or [], sources, rules, with_locals,
+            thread.get("frames_cut") or 0, thread.get("cut_at"),
+        )
+        return
+    root = body.get("exception")
+    if exception is None or exception is root:
+        if root is None:
+            return
         if rules.thread_header:
             yield f"Exception in thread {meta.get('thread')}:\n"
-        yield from format_chain(exc, sources, rules, with_locals)
-        return
-    chosen = find_thread(body, thread)
-    yield f"Thread {chosen.get('name')!s} (most recent call last):\n"
-    yield from format_stack(chosen.get("frames") or [], sources, rules, with_locals)
-
-
-def find_thread(body: Dict[str, Any], name: str | None) -> Dict[str, Any]:
-    """The thread called ``name`` (or with that ident), else the crashing one.
-
-    Raises LookupError with the names on offer when there is no such thread.
-    """
-    threads = body.get("threads") or []
-    if name is None:
-        for item in threads:
-            if item.get("current"):
-                return item
-        if threads:
-            return threads[0]
-        raise LookupError("the dump holds no thread stacks")
-    for item in threads:
-        if str(item.get("name")) == name or str(item.get("ident")) == name:
-            return item
-    names = ", ".join(repr(str(item.get("name"))) for item in threads) or "none"
-    raise LookupError(f"no thread named {name!r} in the dump (threads: {names})")
+        exception = root
+    yield from format_chain(exception, sources, rules, with_locals)
 
 
 def print_body(
-    body: Dict[str, Any], file: IO[str], with_locals: bool = False, thread: str | None = None
+    body: Dict[str, Any],
+    file: IO[str],
+    with_locals: bool = False,
+    exception: Exc | None = None,
+    thread: Dict[str, Any] | None = None,
 ) -> None:
     """Write :func:`format_body` to ``file``."""
-    for chunk in format_body(body, with_locals, thread):
+    for chunk in format_body(body, with_locals, exception, thread):
         file.write(chunk)
     file.flush()
-
-
-def select_exception(exc: Optional[Exc], path: str) -> Exc:
-    """Follow ``path`` (``cause``, ``context``, a member index; dot-separated) from ``exc``.
-
-    Raises LookupError naming the step that leads nowhere.
-    """
-    current = exc
-    walked: List[str] = []
-    for step in path.replace("/", ".").split("."):
-        if not step:
-            continue
-        if current is None:
-            break
-        if step in ("cause", "context"):
-            following = current.get(step)
-        elif step.isdigit() and isinstance(current.get("members"), list):
-            members = current["members"]
-            following = members[int(step)] if int(step) < len(members) else None
-        else:
-            raise LookupError(f"--exception: unknown step {step!r} (use cause, context or an index)")
-        walked.append(step)
-        if following is None:
-            raise LookupError(f"--exception: the dump's exception has no {'.'.join(walked)}")
-        current = following
-    if current is None:
-        raise LookupError("--exception: the dump holds no exception")
-    return current

@@ -1,0 +1,21 @@
+import threading
+
+
+def add(a, b):
+    return (a) + b  # trailing comment
+
+
+def lookup(data):
+    return data["user"] ["name"]
+
+
+def run():
+    try:
+        lookup({"user": {}})
+    except KeyError:
+        add(1, "x")
+
+
+t = threading.Thread(target=run, name="shapes")
+t.start()
+t.join()
