@@ -8,10 +8,9 @@ exception of it: ``"cause"``, ``"context"``, ``"context.cause"``,
 ``"members.0"``... (the same paths as in the originals section).
 
 pdbpp hijacks ``import pdb`` through a ``.pth`` file when installed, which
-breaks ipdb (and, on 3.13.0, every ``import pdb``). ``stdlib_pdb`` imports the
-real pdb with the hijack's path entry hidden; ``prepare_process`` (for the
-CLI, called before anything imports pdb) also re-executes the interpreter with
-``PDBPP_HIJACK_PDB=0`` if some module already imported the hijacked pdb.
+breaks ipdb (and, on 3.13.0, every ``import pdb``). ``stdlib_pdb`` finds the
+real pdb in any case (see there), and ipdb is imported while ``sys.modules``
+maps ``pdb`` to it, so no re-exec with ``PDBPP_HIJACK_PDB=0`` is needed.
 
 A session leaves the process as it found it: linecache entries, hooks, the
 standard streams and ``__main__`` (IPython swaps it) are restored.
@@ -24,7 +23,7 @@ import os
 import sys
 import types
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
     from .dump import Dump
@@ -33,21 +32,30 @@ DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
 _HIJACK_DIR = "_pdbpp_path_hack"
 
 
-class DebuggerUnavailable(RuntimeError):
-    """The chosen debugger cannot run here. The message is one line for the user."""
+class DebuggerUnavailable(ImportError):
+    """The chosen debugger cannot run here. The message is one line for the user.
+
+    An ImportError, because that is what the failure is, whatever the cause.
+    """
 
 
 def _hijacked(module: types.ModuleType | None) -> bool:
-    return module is not None and os.path.basename(getattr(module, "__file__", "") or "") == "pdbpp.py"
+    filename = getattr(module, "__file__", None) or ""
+    return os.path.basename(filename) == "pdbpp.py"
 
 
 def stdlib_pdb() -> types.ModuleType:
-    """Import the standard library's pdb, even where pdbpp's ``.pth`` redirects ``import pdb``."""
+    """The standard library's pdb, even where pdbpp's ``.pth`` redirects ``import pdb``.
+
+    Not imported yet: import it with the hijack's path entry hidden. Already
+    hijacked: pdbpp keeps its own copy of the real module as ``pdbpp.pdb``.
+    """
     module = sys.modules.get("pdb")
     if _hijacked(module):
-        raise DebuggerUnavailable(
-            "pdbpp replaced pdb in this process; start Python with PDBPP_HIJACK_PDB=0"
-        )
+        real = getattr(module, "pdb", None)
+        if not isinstance(real, types.ModuleType) or _hijacked(real):
+            raise DebuggerUnavailable("pdbpp replaced pdb in this process and hides the real one")
+        return real
     if module is not None:
         return module
     saved = list(sys.path)
@@ -59,76 +67,67 @@ def stdlib_pdb() -> types.ModuleType:
     return pdb
 
 
-def prepare_process(debugger: str, argv: list[str] | None = None) -> None:
-    """Make sure ``debugger`` can run in this process; call it first thing in the CLI.
-
-    Only when another debugger than pdbpp is wanted and pdb is already the
-    hijacked one (imported by something at startup) does it re-execute the
-    interpreter with ``PDBPP_HIJACK_PDB=0``; otherwise it imports the real pdb
-    so that later imports (IPython's) get it.
-    """
-    if debugger == "pdbpp":
-        return
-    if _hijacked(sys.modules.get("pdb")) and os.environ.get("PDBPP_HIJACK_PDB") != "0":
-        command = [sys.executable, *(argv if argv is not None else _own_arguments())]
-        os.execve(sys.executable, command, {**os.environ, "PDBPP_HIJACK_PDB": "0"})
+@contextmanager
+def _stdlib_pdb_imported() -> Iterator[None]:
+    """While IPython is imported, ``import pdb`` gives the real pdb (its debugger subclasses it)."""
+    real = stdlib_pdb()
+    previous = sys.modules.get("pdb")
+    sys.modules["pdb"] = real
     try:
-        stdlib_pdb()
-    except DebuggerUnavailable:
-        pass  # reported when the session starts, with the debugger's name
+        yield
+    finally:
+        if previous is not None:
+            sys.modules["pdb"] = previous
 
 
-def _own_arguments() -> list[str]:
-    """The interpreter arguments that started this process (``sys.orig_argv`` is 3.10+)."""
-    if hasattr(sys, "orig_argv"):
-        return list(sys.orig_argv[1:])
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    if spec is not None and spec.name:
-        name = spec.name[: -len(".__main__")] if spec.name.endswith(".__main__") else spec.name
-        return ["-m", name, *sys.argv[1:]]
-    return list(sys.argv)
+def _run_pdb(exc: BaseException, stdin: IO[str] | None, stdout: IO[str] | None) -> None:
+    session = stdlib_pdb().Pdb(stdin=stdin, stdout=stdout)
+    session.reset()  # what pdb.post_mortem does, plus the streams (for --rdebug)
+    session.interaction(None, exc if sys.version_info >= (3, 13) else exc.__traceback__)
 
 
-def _run_pdb(exc: BaseException) -> None:
-    pdb = stdlib_pdb()
-    pdb.post_mortem(exc if sys.version_info >= (3, 13) else exc.__traceback__)
-
-
-def _run_ipdb(exc: BaseException) -> None:
-    stdlib_pdb()  # before IPython imports pdb
-    import ipdb
+def _run_ipdb(exc: BaseException, *_streams: object) -> None:
+    with _stdlib_pdb_imported():
+        import ipdb
 
     ipdb.post_mortem(exc)  # IPython's debugger takes an exception on every version
 
 
-def _run_pudb(exc: BaseException) -> None:
+def _run_pudb(exc: BaseException, *_streams: object) -> None:
     import pudb
 
     pudb.post_mortem(exc.__traceback__, type(exc), exc)
 
 
-def _run_pdbpp(exc: BaseException) -> None:
+def _run_pdbpp(exc: BaseException, *_streams: object) -> None:
     import pdbpp
 
     pdbpp.post_mortem(exc.__traceback__)
 
 
-_RUNNERS: dict[str, Callable[[BaseException], None]] = {
+_RUNNERS: dict[str, Callable[..., None]] = {
     "pdb": _run_pdb, "ipdb": _run_ipdb, "pudb": _run_pudb, "pdbpp": _run_pdbpp,
 }
-_IMPORTS = {"pdb": "pdb", "ipdb": "ipdb", "pudb": "pudb", "pdbpp": "pdbpp"}
 
 
 def check_available(debugger: str) -> None:
     """Import ``debugger`` now and turn any failure into one ``DebuggerUnavailable`` line."""
     if debugger not in _RUNNERS:
-        raise DebuggerUnavailable(f"unknown debugger {debugger!r}; choose from {', '.join(DEBUGGERS)}")
+        choices = ", ".join(DEBUGGERS)
+        raise DebuggerUnavailable(f"unknown debugger {debugger!r}; choose from {choices}")
     version = ".".join(map(str, sys.version_info[:3]))
     try:
-        if debugger != "pdbpp":
-            stdlib_pdb()
-        __import__(_IMPORTS[debugger])
+        if debugger == "pdbpp":
+            __import__(debugger)
+        else:
+            with _stdlib_pdb_imported():
+                __import__(debugger)
     except ModuleNotFoundError as exc:
+        if debugger == "pdbpp" and sys.version_info >= (3, 13):
+            raise DebuggerUnavailable(
+                f"pdbpp does not work on Python {version} (it is not installed for 3.13+); "
+                "use pdb, ipdb or pudb"
+            ) from None
         if exc.name != debugger:
             raise DebuggerUnavailable(f"{debugger} is broken on Python {version}: {exc}") from None
         raise DebuggerUnavailable(
@@ -148,7 +147,8 @@ def _process_state() -> Iterator[None]:
     saved_sys = {name: getattr(sys, name) for name in (
         "excepthook", "displayhook", "breakpointhook", "stdin", "stdout", "stderr")}
     main = sys.modules.get("__main__")
-    saved_linecache = {name: getattr(linecache, name) for name in ("checkcache", "getline", "getlines")}
+    saved_linecache = {name: getattr(linecache, name)
+                       for name in ("checkcache", "getline", "getlines")}
     trace = sys.gettrace()
     try:
         yield
@@ -163,15 +163,19 @@ def _process_state() -> Iterator[None]:
 
 
 def debug(dump: Dump, debugger: str = "pdb", thread: str | int | None = None,
-          exception_path: str | None = None) -> None:
+          exception_path: str | None = None, stdin: IO[str] | None = None,
+          stdout: IO[str] | None = None) -> None:
     """Run ``debugger`` post-mortem on the dump until the user quits.
 
     Opens at the innermost frame of the crashing exception, or of the
     exception at ``exception_path``, or of the stack of ``thread`` (name or
-    ident). Raises ``DebuggerUnavailable`` or ``dump.TargetNotFound`` with a
+    ident). ``stdin``/``stdout`` (pdb only) serve the session over other
+    streams. Raises ``DebuggerUnavailable`` or ``dump.TargetNotFound`` with a
     one-line message before anything is shown.
     """
     check_available(debugger)
+    if (stdin is not None or stdout is not None) and debugger != "pdb":
+        raise DebuggerUnavailable(f"{debugger} cannot run over a stream; only pdb can")
     target = dump.target(thread=thread, exception_path=exception_path)
     with _process_state(), dump.sources_in_linecache():
-        _RUNNERS[debugger](target)
+        _RUNNERS[debugger](target, stdin, stdout)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pickle
 import types
-from typing import Any, ContextManager, Mapping
+from typing import IO, Any, ContextManager, Mapping
 
 from .exceptions import build_exception_graph, exception_class
 from .rebuild import build_traceback, embedded_sources
@@ -28,7 +28,8 @@ def follow_path(root: Mapping | None, path: str | None) -> Mapping:
 
     ``path`` is a dot-separated walk over the chain, as used in the originals
     section keys: ``""`` is the root, then ``cause``, ``context`` and
-    ``members.<index>``, e.g. ``"context.cause"`` or ``"members.0.cause"``.
+    ``members.<index>`` (or just ``<index>``) for a group member, e.g.
+    ``"context.cause"`` or ``"members.0.cause"``.
     """
     if not isinstance(root, Mapping):
         raise TargetNotFound("the dump holds no exception")
@@ -40,9 +41,9 @@ def follow_path(root: Mapping | None, path: str | None) -> Mapping:
         walked.append(part)
         if part in ("cause", "context"):
             record = record.get(part)
-        elif part == "members" and parts and parts[0].isdigit():
-            index = int(parts.pop(0))
-            walked.append(str(index))
+        elif part.isdigit() or (part == "members" and parts and parts[0].isdigit()):
+            index = int(part if part.isdigit() else parts.pop(0))
+            walked[-1] = f"members.{index}"
             members = record.get("members")
             ok = isinstance(members, (list, tuple)) and index < len(members)
             record = members[index] if ok else None
@@ -107,7 +108,8 @@ class Dump:
         cls = exception_class("pydumpling_hook", "ThreadStack", Exception)
         exc = cls(f"stack of thread {thread.get('name')!r} when the dump was written")
         exc.__pydumpling__ = exc.args[0]
-        exc.__traceback__ = build_traceback(thread.get("frames"))
+        exc.__traceback__ = build_traceback(thread.get("frames"), thread.get("frames_cut"),
+                                            thread.get("cut_at"))
         if exc.__traceback__ is None:
             raise TargetNotFound(f"thread {thread.get('name')!r} has no frames in the dump")
         return exc
@@ -125,15 +127,17 @@ class Dump:
         return exc
 
     def sources_in_linecache(self) -> ContextManager[None]:
-        """Make ``linecache`` (so ``traceback``, ``inspect``, debuggers) read the embedded sources."""
+        """Make ``linecache`` (so traceback, inspect, debuggers) read the embedded sources."""
         return embedded_sources(self.sources)
 
     def debug(self, debugger: str = "pdb", thread: str | int | None = None,
-              exception_path: str | None = None) -> None:
+              exception_path: str | None = None, *,
+              stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
         """Open a post-mortem session; see ``debuggers.debug``."""
         from .debuggers import debug
 
-        debug(self, debugger, thread=thread, exception_path=exception_path)
+        debug(self, debugger, thread=thread, exception_path=exception_path,
+              stdin=stdin, stdout=stdout)
 
 
 def apply_originals(dump: Dump, originals: Mapping[str, bytes]) -> None:

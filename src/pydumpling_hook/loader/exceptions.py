@@ -15,14 +15,13 @@ memoised by record identity.
 from __future__ import annotations
 
 import builtins
-import sys
 from typing import Any, Mapping
 
 from .rebuild import build_traceback
 from .values import clean_text
 
 MESSAGE_LIMIT = 100_000
-_GROUPS = sys.version_info >= (3, 11)
+_GROUP = getattr(builtins, "BaseExceptionGroup", None)  # 3.11+
 
 _classes: dict[tuple[str, str, type], type] = {}
 
@@ -64,7 +63,8 @@ def exception_class(module: str, qualname: str, base: type) -> type:
     cls = _classes.get(key)
     if cls is None:
         name = qualname.rsplit(".", 1)[-1] or "Exception"
-        namespace = {"__module__": module, "__qualname__": qualname, "__slots__": ("__pydumpling__",),
+        namespace = {"__module__": module, "__qualname__": qualname,
+                     "__slots__": ("__pydumpling__",),
                      "__init__": _skip_init, "__str__": _captured_str}
         cls = type(name, (base,), namespace)
         _classes[key] = cls
@@ -78,7 +78,7 @@ def _instantiate(record: Mapping, members: list[BaseException]) -> BaseException
     args = record.get("args")
     args = tuple(args) if isinstance(args, (tuple, list)) else (message,)
     base = _nearest_builtin(module, qualname, mro)
-    if _GROUPS and issubclass(base, BaseExceptionGroup):
+    if _GROUP is not None and issubclass(base, _GROUP):
         if members:
             args = (args[0] if args and isinstance(args[0], str) else message, members)
         else:  # a group needs members; without them keep the name, drop the group
@@ -90,7 +90,8 @@ def _instantiate(record: Mapping, members: list[BaseException]) -> BaseException
             exc = None
         if type(exc) is base:
             return exc
-    for cls in (exception_class(module, qualname, base), exception_class(module, qualname, Exception)):
+    for fallback in (base, Exception):
+        cls = exception_class(module, qualname, fallback)
         try:
             exc = cls(*args)
         except Exception:  # e.g. a group whose members do not fit its class
@@ -119,7 +120,9 @@ def _decorate(exc: BaseException, record: Mapping, members: list[BaseException])
 
 def _members(record: Mapping) -> list:
     members = record.get("members")
-    return [m for m in members if isinstance(m, Mapping)] if isinstance(members, (list, tuple)) else []
+    if not isinstance(members, (list, tuple)):
+        return []
+    return [m for m in members if isinstance(m, Mapping)]
 
 
 def build_exception_graph(root: Any) -> dict[int, BaseException]:

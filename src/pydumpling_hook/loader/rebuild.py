@@ -160,7 +160,8 @@ def _shape(record: Any, glob: dict, loc: dict) -> _Shape:
 
 
 def _at(node: ast.AST, line: int, col: int, end_line: int, end_col: int) -> ast.AST:
-    node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = line, col, end_line, end_col
+    node.lineno, node.col_offset = line, col
+    node.end_lineno, node.end_col_offset = end_line, end_col
     return node
 
 
@@ -200,7 +201,8 @@ def _call_arguments(shape: _Shape, loc: dict) -> tuple[list, dict]:
     """Positional and keyword arguments that bind the stub's parameters to the captured values."""
     names = iter(shape.argnames)
     positional = [loc.get(next(names), NOT_CAPTURED) for _ in range(shape.argcount)]
-    keywords = {n: loc.get(n, NOT_CAPTURED) for n in (next(names) for _ in range(shape.kwonlyargcount))}
+    kwonly = [next(names) for _ in range(shape.kwonlyargcount)]
+    keywords = {n: loc.get(n, NOT_CAPTURED) for n in kwonly}
     if shape.varargs:
         extra = loc.get(next(names))
         positional.extend(extra if isinstance(extra, (tuple, list)) else ())
@@ -208,7 +210,8 @@ def _call_arguments(shape: _Shape, loc: dict) -> tuple[list, dict]:
         extra = loc.get(next(names))
         taken = set(shape.argnames[shape.posonlyargcount:])
         if isinstance(extra, dict):
-            keywords.update({k: v for k, v in extra.items() if isinstance(k, str) and k not in taken})
+            keywords.update({k: v for k, v in extra.items()
+                             if isinstance(k, str) and k not in taken})
     return positional, keywords
 
 
@@ -240,7 +243,8 @@ def _generic_frame(label: str) -> types.TracebackType:
     """A stand-in entry for a record that could not be rebuilt (or for left-out frames)."""
     glob = {"__builtins__": builtins, "__name__": "<pydumpling>"}
     shape = _Shape(kind="namespace", filename=f"<{label}>", name="<pydumpling>",
-                   qualname="<pydumpling>", firstlineno=1, lineno=1, end_lineno=1, col=-1, end_col=-1)
+                   qualname="<pydumpling>", firstlineno=1, lineno=1, end_lineno=1,
+                   col=-1, end_col=-1)
     return _run_stub(shape, glob, {})
 
 
@@ -253,7 +257,8 @@ def build_frame(record: Any) -> types.TracebackType:
         return _generic_frame(f"unreadable frame record: {clean_text(str(exc), '?')}")
 
 
-def build_traceback(records: Any, frames_cut: Any = 0, cut_at: Any = None) -> types.TracebackType | None:
+def build_traceback(records: Any, frames_cut: Any = 0,
+                    cut_at: Any = None) -> types.TracebackType | None:
     """Rebuild a whole stack (records outermost first) as a linked chain of real tracebacks.
 
     Frames left out of the middle of a huge stack show up as one entry naming

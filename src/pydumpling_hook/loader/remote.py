@@ -18,7 +18,6 @@ import io
 import ipaddress
 import secrets
 import socket
-import sys
 from typing import IO, Any, Callable
 
 DEFAULT_HOST = "127.0.0.1"
@@ -150,23 +149,5 @@ def pdb_session(
     thread: str | None = None,
     exception_path: str | None = None,
 ) -> None:
-    """Post-mortem pdb on ``dump`` talking over ``stdin``/``stdout`` instead of the terminal.
-
-    Uses ``Dump.debug(..., stdin=, stdout=)`` when the loader offers it; until
-    then it drives the standard pdb itself with the loader's public pieces (the
-    target exception and the embedded sources in linecache).
-    """
-    import inspect
-
-    if "stdin" in inspect.signature(dump.debug).parameters:
-        dump.debug("pdb", thread=thread, exception_path=exception_path, stdin=stdin,
-                   stdout=stdout)
-        return
-    from .debuggers import stdlib_pdb
-
-    target = dump.target(thread=thread, exception_path=exception_path)
-    pdb = stdlib_pdb()
-    with dump.sources_in_linecache():
-        debugger = pdb.Pdb(stdin=stdin, stdout=stdout)
-        debugger.reset()
-        debugger.interaction(None, target if sys.version_info >= (3, 13) else target.__traceback__)
+    """Post-mortem pdb on ``dump`` talking over ``stdin``/``stdout`` instead of the terminal."""
+    dump.debug("pdb", thread=thread, exception_path=exception_path, stdin=stdin, stdout=stdout)

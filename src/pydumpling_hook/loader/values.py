@@ -70,7 +70,9 @@ class Snapshot:
         self.__pydumpling__ = (repr_text, None, None)
 
     def __setstate__(self, state: Any) -> None:
-        attrs, items, note = state if isinstance(state, tuple) and len(state) == 3 else ({}, None, None)
+        if not (isinstance(state, tuple) and len(state) == 3):
+            state = ({}, None, None)
+        attrs, items, note = state
         if isinstance(attrs, dict):
             self.__dict__.update({k: v for k, v in attrs.items() if isinstance(k, str)})
         self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None)
@@ -157,7 +159,8 @@ def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
     return model.TruncatedStr(prefix if isinstance(prefix, str) else "", clean_count(omitted))
 
 
-def truncated_bytes(prefix: Any = b"", omitted: Any = 0, kind: Any = "bytes") -> model.TruncatedBytes:
+def truncated_bytes(prefix: Any = b"", omitted: Any = 0,
+                    kind: Any = "bytes") -> model.TruncatedBytes:
     """Factory for ``TruncatedBytes``."""
     data = bytes(prefix) if isinstance(prefix, (bytes, bytearray)) else b""
     return model.TruncatedBytes(data, clean_count(omitted), clean_text(kind, "bytes", 40))
