@@ -8,6 +8,7 @@ run checks one Python.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -48,6 +49,19 @@ def strip_notice(stderr: str) -> str:
     return "".join(line for line in stderr.splitlines(True) if not line.startswith("pydumpling:"))
 
 
+def dump_of(directory: Path, crash: str, **env: str) -> Path:
+    """Run ``tests/crashes/<crash>`` with the hook on; return the one dump it left."""
+    run_python([str(CRASHES / crash)], env=clean_env(PYDUMPLING_DIR=str(directory), **env))
+    (dump,) = dumps_in(directory)
+    return dump
+
+
+@pytest.fixture(scope="module")
+def readme_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The predecessor README's crash (inner/outer, ``c = a + b``), dumped once per module."""
+    return dump_of(tmp_path_factory.mktemp("readme"), "readme.py")
+
+
 @pytest.fixture
 def dump_dir(tmp_path: Path) -> Path:
     return tmp_path / "dumps"
@@ -71,3 +85,45 @@ def body():
     from pydumpling_hook import dumpfile
 
     return lambda path: dumpfile.read_body(str(path))
+
+
+# --- integration tests (tests/test_integrations_*.py) ---------------------------------
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def normalized(text: str) -> str:
+    """Output with object addresses blanked, so two runs of one script compare equal."""
+    return _ADDRESS.sub("0x?", text)
+
+
+def assert_same_behaviour(hooked: subprocess.CompletedProcess,
+                          plain: subprocess.CompletedProcess) -> None:
+    """Exit code, stdout and stderr (minus our notice lines) as without the package."""
+    assert hooked.returncode == plain.returncode, hooked.stderr
+    assert normalized(hooked.stdout) == normalized(plain.stdout)
+    assert normalized(strip_notice(hooked.stderr)) == normalized(strip_notice(plain.stderr))
+
+
+def notices(stderr: str) -> list:
+    return [line for line in stderr.splitlines() if line.startswith("pydumpling:")]
+
+
+@pytest.fixture
+def compare(tmp_path: Path, dump_dir: Path):
+    """Run a script with PYDUMPLING_DIR (plus ``env``) and without; return (hooked, plain, dumps).
+
+    ``source`` is a script text, or the name of a file in tests/crashes.
+    """
+
+    def run(source: str, *, env: dict | None = None, args: list = (), timeout: float = 60):
+        if source.endswith(".py") and "\n" not in source:
+            script = CRASHES / source
+        else:
+            script = write_script(tmp_path, source)
+        hooked = run_python([str(script), *args], env=clean_env(
+            PYDUMPLING_DIR=str(dump_dir), **(env or {})), cwd=tmp_path, timeout=timeout)
+        plain = run_python([str(script), *args], cwd=tmp_path, timeout=timeout)
+        return hooked, plain, dumps_in(dump_dir)
+
+    return run

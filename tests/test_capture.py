@@ -7,23 +7,11 @@ import stat
 import sys
 
 import pytest
-from conftest import clean_env, dumps_in, run_python, strip_notice, write_script
+from conftest import CRASHES, clean_env, dumps_in, run_python, strip_notice, write_script
 
 from pydumpling_hook.model import Cut, ObjectSnapshot, Redacted, TruncatedBytes
 
-SIMPLE = """
-def inner():
-    a = 1
-    b = "2"
-    c = a + b
-    return c
-
-def outer():
-    d = 4
-    return inner() + d
-
-outer()
-"""
+SIMPLE = (CRASHES / "readme.py").read_text()
 
 
 def frames_by_name(exc: dict) -> dict:
@@ -46,7 +34,7 @@ def test_zero_code_crash_leaves_one_dump_and_same_behaviour(crash, tmp_path, bod
     assert names == ["<module>", "outer", "inner"]
     inner = frames_by_name(exc)["inner"]
     assert inner["locals"] == {"a": 1, "b": "2"}
-    assert inner["lineno"] == 5
+    assert inner["lineno"] == 4
     assert frames_by_name(exc)["outer"]["locals"] == {"d": 4}
     assert "c = a + b" in data["sources"][inner["filename"]]
     meta = data["meta"]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CRASHES, clean_env, dumps_in, run_python
+from conftest import CRASHES, clean_env, dump_of, dumps_in, run_python
 
 from pydumpling_hook import dumpfile
 
@@ -22,19 +22,8 @@ def run_open(*args: str, env: dict | None = None, cwd: Path | None = None):
 
 
 @pytest.fixture(scope="module")
-def readme_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("dumps")
-    run_python([str(CRASHES / "readme.py")], env=clean_env(PYDUMPLING_DIR=str(directory)))
-    (dump,) = dumps_in(directory)
-    return dump
-
-
-@pytest.fixture(scope="module")
 def chain_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("chain")
-    run_python([str(CRASHES / "chains.py")], env=clean_env(PYDUMPLING_DIR=str(directory)))
-    (dump,) = dumps_in(directory)
-    return dump
+    return dump_of(tmp_path_factory.mktemp("chain"), "chains.py")
 
 
 def assert_one_error_line(result, status: int = 1, contains: str = "") -> None:

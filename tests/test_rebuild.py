@@ -1,8 +1,8 @@
 """Rebuilding real traceback, frame, code and exception objects from dump records, in-process.
 
 The strongest check is a comparison: a real exception is raised from a real
-file, turned into FRAME/EXC records (by the small converter below, in the
-shape ``docs/FORMAT.md`` gives), the file is deleted, and the rebuilt
+file, turned into FRAME/EXC records by the real capture engine (in-process,
+without the file), the file is deleted, and the rebuilt
 exception must print exactly as the original did.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pydumpling_hook import dumpfile, model
+from pydumpling_hook import capture, config, dumpfile, model
 from pydumpling_hook.loader import DumpError, TargetNotFound, load
 from pydumpling_hook.loader.dump import Dump
 from pydumpling_hook.loader.exceptions import build_exception_graph
@@ -29,53 +29,11 @@ from pydumpling_hook.loader.values import FACTORIES, NOT_CAPTURED, Snapshot
 # ----------------------------------------------------------------- records from live objects
 
 
-def frame_record(frame, lineno: int, lasti: int) -> dict:
-    code = frame.f_code
-    positions = None
-    if hasattr(code, "co_positions") and lasti >= 0:
-        positions = list(code.co_positions())[lasti // 2]
-    is_module = frame.f_globals is frame.f_locals
-    names = set(code.co_names) | {"__name__", "__file__"}
-    return {
-        "filename": code.co_filename, "name": code.co_name,
-        "qualname": getattr(code, "co_qualname", code.co_name),
-        "module": frame.f_globals.get("__name__"), "firstlineno": code.co_firstlineno,
-        "lineno": lineno, "lasti": lasti, "positions": positions, "linestarts": [],
-        "flags": code.co_flags, "argcount": code.co_argcount,
-        "posonlyargcount": code.co_posonlyargcount, "kwonlyargcount": code.co_kwonlyargcount,
-        "varnames": code.co_varnames, "is_module": is_module,
-        "locals": {} if is_module else dict(frame.f_locals),
-        "globals": {k: v for k, v in frame.f_globals.items() if k in names},
-        "locals_note": None,
-    }
-
-
-def exc_record(exc: BaseException, memo: dict | None = None) -> dict:
-    memo = {} if memo is None else memo
-    if id(exc) in memo:
-        return memo[id(exc)]
-    record: dict = {}
-    memo[id(exc)] = record
-    frames = []
-    tb = exc.__traceback__
-    while tb is not None:
-        frames.append(frame_record(tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
-        tb = tb.tb_next
-    cls = type(exc)
-
-    def link(other):
-        return exc_record(other, memo) if other is not None else None
-
-    record.update({
-        "type": {"module": cls.__module__, "qualname": cls.__qualname__,
-                 "mro": [[c.__module__, c.__qualname__] for c in cls.__mro__]},
-        "message": str(exc), "args": exc.args,
-        "attrs": {k: v for k, v in vars(exc).items() if k != "__notes__"},
-        "notes": getattr(exc, "__notes__", None), "frames": frames, "frames_cut": 0,
-        "cut_at": None, "cause": link(exc.__cause__), "context": link(exc.__context__),
-        "suppress_context": exc.__suppress_context__,
-        "members": [link(m) for m in exc.exceptions] if hasattr(exc, "exceptions") else None,
-    })
+def exc_record(exc: BaseException) -> dict:
+    """The real engine's record of ``exc``: what a dump holds, without the file."""
+    snap = capture.Snapshot(config.Settings())
+    record = snap.exception(exc)
+    snap.fill_frames([])
     return record
 
 
@@ -113,21 +71,7 @@ def assert_replays(tmp_path: Path, source: str, limit: int | None = None) -> Bas
     return rebuilt
 
 
-README = """\
-def inner():
-    a = 1
-    b = "2"
-    c = a + b
-    return c
-
-
-def outer():
-    d = 4
-    return inner() + d
-
-
-outer()
-"""
+README = (Path(__file__).parent / "crashes" / "readme.py").read_text()
 
 
 def innermost(tb):
@@ -145,25 +89,7 @@ def test_readme_crash_prints_like_the_original(tmp_path):
 
 
 def test_chained_exceptions_print_like_the_original(tmp_path):
-    exc = assert_replays(tmp_path, """\
-        class ConfigError(Exception):
-            pass
-
-        def load(path):
-            try:
-                return {"a": 1}[path]
-            except KeyError as exc:
-                raise ConfigError(f"no config {path!r}") from exc
-
-        def start():
-            try:
-                load("b")
-            except ConfigError:
-                values = [1, 2]
-                values[5]
-
-        start()
-        """)
+    exc = assert_replays(tmp_path, (Path(__file__).parent / "crashes" / "chains.py").read_text())
     assert type(exc) is IndexError
     assert type(exc.__context__).__name__ == "ConfigError"
     assert repr(type(exc.__context__)) == "<class '__main__.ConfigError'>"

@@ -10,17 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CRASHES, clean_env, dumps_in, run_python
+from conftest import clean_env, run_python
 
 PROMPT = b"(Pdb) "
-
-
-@pytest.fixture(scope="module")
-def readme_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("dumps")
-    run_python([str(CRASHES / "readme.py")], env=clean_env(PYDUMPLING_DIR=str(directory)))
-    (dump,) = dumps_in(directory)
-    return dump
 
 
 class Server:
