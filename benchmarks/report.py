@@ -48,7 +48,7 @@ def fmt_ratio(ours: float | None, theirs: float | None) -> str:
     if not ours or not theirs:
         return DASH
     ratio = ours / theirs
-    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:,.0f}×"
+    return f"{ratio:.2g}×" if ratio < 10 else f"{ratio:,.0f}×"
 
 
 def render(header: list[str], rows: list[list[str]], right: Sequence[int] = ()) -> str:
@@ -98,7 +98,8 @@ def cell_row(scenario: str, tool: str, cell: Cell, ours: Cell | None,
     if cell.error:
         return [scenario, tool, clip("ERROR: " + cell.error if cell.error != "timeout"
                                      else "timeout"), "", "", "", "", "", ""]
-    load = fmt_spread(cell.load_s) if not cell.load_error else clip("ERROR: " + cell.load_error)
+    load = fmt_spread(cell.load_s) if not cell.load_error else clip("ERROR: " + cell.load_error,
+                                                                      28)
     versus = ratios(ours, cell) if ours is not None and tool != "ours" else ""
     return [scenario, tool, fmt_spread(cell.capture_s), fmt_bytes(median(cell.peak)),
             fmt_bytes(median(cell.size)), load, frames_kept(cell),
@@ -129,6 +130,20 @@ def runs_note(matrix: Matrix) -> str:
     return f"Runs per cell: {most}" + (f"; fewer for {', '.join(short)}" if short else "")
 
 
+def first_capture_table(matrix: Matrix) -> str:
+    """Each tool's first capture in a process (a tiny exception), over all its runs.
+
+    It includes whatever the tool imports lazily at its first capture, which
+    the scenario columns above leave out.
+    """
+    rows = []
+    for tool in matrix.tools:
+        values = [v for s in matrix.scenarios for v in matrix.cells[(s, tool.name)].first_s]
+        rows.append([tool.name, fmt_spread(values), str(len(values))])
+    return render(["first capture in a process (tiny exception)", "ms", "runs"], rows,
+                  right=(2,))
+
+
 # ---- startup -------------------------------------------------------------------------------
 
 def startup_table(timings: list[Timing], importtime: tuple[list[float], str]) -> str:
@@ -139,7 +154,7 @@ def startup_table(timings: list[Timing], importtime: tuple[list[float], str]) ->
             rows.append([t.label, clip("ERROR: " + t.error), "", ""])
             continue
         base = by_label.get(t.baseline) if t.baseline else None
-        added = (median(t.times) - median(base.times)) if base and base.times else None
+        added = paired_added(t, base) if base else None
         rows.append([t.label, fmt_spread(t.times), fmt_signed_ms(added), str(len(t.times))])
     values, error = importtime
     if values or error:
@@ -147,7 +162,15 @@ def startup_table(timings: list[Timing], importtime: tuple[list[float], str]) ->
                       f"{max(values) / 1e3:.1f})" if values else clip("ERROR: " + error))
         rows.append(["ours: -X importtime, pydumpling_hook cumulative", cumulative, "",
                      str(len(values))])
-    return render(["startup (whole process)", "ms", "vs bare", "runs"], rows, right=(2, 3))
+    return render(["startup (whole process)", "ms", "vs bare (paired)", "runs"], rows,
+                  right=(2, 3))
+
+
+def paired_added(timing: Timing, base: Timing) -> float | None:
+    """The median of per-round differences: each round ran both commands back to back,
+    so a load burst that slows one round cancels out, as it would not between medians."""
+    pairs = list(zip(timing.times, base.times))
+    return median([a - b for a, b in pairs]) if pairs else None
 
 
 def fmt_signed_ms(seconds: float | None) -> str:
@@ -173,7 +196,7 @@ class Results:
     def added(self, prefix: str) -> float | None:
         t = self.timing(prefix)
         base = self.timing(t.baseline) if t and t.baseline else None
-        return median(t.times) - median(base.times) if t and base else None
+        return paired_added(t, base) if t and base else None
 
 
 Verdict = Tuple[Optional[bool], str]  # (None: could not be measured, detail)
@@ -305,8 +328,9 @@ def error_notes(matrix: Matrix) -> list[str]:
     """Full text of every failure that the table had to clip."""
     notes = []
     for (scenario, tool), cell in matrix.cells.items():
-        for kind, text in (("capture", cell.error), ("load", cell.load_error),
-                           ("fidelity", cell.fidelity_error)):
+        notes += [f"{tool}/{scenario} capture: {text}" for text in cell.errors
+                  if text != "timeout"]
+        for kind, text in (("load", cell.load_error), ("fidelity", cell.fidelity_error)):
             if text and text != "timeout":
                 notes.append(f"{tool}/{scenario} {kind}: {text}")
     return notes

@@ -44,8 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="rounds per cell (default 5, quick 1)")
     parser.add_argument("--timeout", type=float,
                         help="seconds per process before it counts as timeout "
-                             "(default 120, quick 30)")
-    parser.add_argument("--slow", type=float, default=10.0,
+                             "(default 120, quick 20)")
+    parser.add_argument("--slow", type=float, default=5.0,
                         help="a cell whose first capture process takes longer is not repeated")
     parser.add_argument("--startup-runs", type=int, help="runs per startup row (default 30, "
                         "quick 5)")
@@ -56,15 +56,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers here")
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (1 if args.quick else 5)
-    args.timeout = args.timeout or (30.0 if args.quick else 120.0)
+    args.timeout = args.timeout or (20.0 if args.quick else 120.0)
     args.startup_runs = args.startup_runs or (5 if args.quick else 30)
     return args
 
 
 def prepare(args: argparse.Namespace, ours_python: Path) -> list[str]:
-    """Full mode makes what is missing; quick mode runs with what is there."""
+    """Full mode makes what is missing; quick mode makes only the bare venv (seconds),
+    without which startup has no baseline."""
     if args.quick:
-        return []
+        bare = toolset.venv_python(toolset.ANCHORS_DIR / "bare")
+        return [] if bare.exists() else toolset.setup_anchors(["bare"])
     problems = []
     if not ours_python.exists() and not args.ours:
         problems += toolset.setup_ours()
@@ -159,6 +161,8 @@ def print_report(args, matrix, timings, importtime, ours_python: Path) -> None:
     print()
     print(report.main_table(matrix, BIGGEST))
     print(report.runs_note(matrix))
+    print()
+    print(report.first_capture_table(matrix))
     print()
     print(report.startup_table(timings, importtime))
     print()

@@ -44,7 +44,7 @@ class Proc:
         if self.timed_out:
             return "timeout"
         lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
-        return (lines[-1] if lines else f"exit {self.rc}")[:80]
+        return (lines[-1] if lines else f"exit {self.rc}")[:200]
 
 
 @dataclass
@@ -55,12 +55,18 @@ class Cell:
     peak: list[int] = field(default_factory=list)
     size: list[int] = field(default_factory=list)
     load_s: list[float] = field(default_factory=list)
+    first_s: list[float] = field(default_factory=list)
     tb_frames: int | None = None
     fidelity: dict | None = None
-    error: str | None = None
+    errors: list[str] = field(default_factory=list)
     load_error: str | None = None
     fidelity_error: str | None = None
     finished: bool = False
+
+    @property
+    def error(self) -> str | None:
+        """Why the cell has no numbers at all (a failure after good runs is only noted)."""
+        return None if self.capture_s or not self.errors else self.errors[0]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -135,7 +141,9 @@ class Matrix:
         _progress(f"{scenario:<12} {tool.name:<11} round {round_ + 1}: "
                   + (result.get("error") or f"{result['capture_s'] * 1e3:.1f} ms"))
         if "error" in result:
-            cell.error, cell.finished = result["error"], True
+            said = proc.failure() if proc.stderr.strip() else ""
+            cell.errors.append(result["error"] + (f" ({said})" if said else ""))
+            cell.finished = True
             return
         self.record_capture(cell, result)
         dump = Path(result.get("path", out))
@@ -151,6 +159,8 @@ class Matrix:
         cell.capture_s.append(result["capture_s"])
         cell.size.append(result["size"])
         cell.tb_frames = result.get("tb_frames")
+        if result.get("first_s") is not None:
+            cell.first_s.append(result["first_s"])
         if result.get("peak_extra") is not None:
             cell.peak.append(result["peak_extra"])
 

@@ -121,6 +121,7 @@ def setup_anchor(name: str, base: Path) -> None:
     venv = ANCHORS_DIR / name
     if not venv_python(venv).exists():
         _log(f"creating {venv}")
+        # With pip, as ours is made: its setuptools .pth runs at every start in both.
         subprocess.run([str(base), "-m", "venv", str(venv)], check=True)
     if ANCHOR_REQUIREMENTS[name]:
         _pip_install(venv_python(venv), ANCHOR_REQUIREMENTS[name])

@@ -64,7 +64,7 @@ def test_without_variable_nothing_is_imported(tmp_path):
 
 def test_install_is_cheap_and_does_not_import_the_engine():
     code = ("import sys, pydumpling_hook; pydumpling_hook.install(); "
-            "print(sorted(m for m in ('dill', 'pickle', 'zlib', 'pydumpling_hook.capture', "
+            "print(sorted(m for m in ('dill', 'pickle', 'zlib', 'pydumpling_hook.snapshot', "
             "'pydumpling_hook.loader', 'inspect') if m in sys.modules))")
     result = run_python(["-c", code])
     assert result.stdout.strip() == "[]", result.stderr

@@ -252,7 +252,7 @@ def test_loader_modes_do_not_import_capture_or_dill(readme_dump: Path) -> None:
         f"for args in (['--print', {str(readme_dump)!r}], ['--json', {str(readme_dump)!r}],\n"
         f"             ['--list', {str(readme_dump.parent)!r}]):\n"
         "    assert main(args) == 0\n"
-        "bad = [m for m in ('dill', 'pydumpling_hook.capture', 'pydumpling_hook.copier',\n"
+        "bad = [m for m in ('dill', 'pydumpling_hook.snapshot', 'pydumpling_hook.copier',\n"
         "                   'pdb', 'IPython', 'pudb') if m in sys.modules]\n"
         "print('IMPORTED', bad, file=sys.stderr)\n"
     )

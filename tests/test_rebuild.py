@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pydumpling_hook import capture, config, dumpfile, model
+from pydumpling_hook import config, dumpfile, model, snapshot
 from pydumpling_hook.loader import DumpError, TargetNotFound, load
 from pydumpling_hook.loader.dump import Dump
 from pydumpling_hook.loader.exceptions import build_exception_graph
@@ -31,7 +31,7 @@ from pydumpling_hook.loader.values import FACTORIES, NOT_CAPTURED, Snapshot
 
 def exc_record(exc: BaseException) -> dict:
     """The real engine's record of ``exc``: what a dump holds, without the file."""
-    snap = capture.Snapshot(config.Settings())
+    snap = snapshot.Snapshot(config.Settings())
     record = snap.exception(exc)
     snap.fill_frames([])
     return record

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
 _LAZY = {
     "save_dumping": "api", "dump_current_traceback": "api", "dump": "api",
     "catch_any_exception": "api", "load_dumpling": "api", "debug_dumpling": "api",
-    "load": "loader",
+    "load": "loader", "capture": "decorator",
 }
 
 __all__ = ["__version__", "install", "uninstall", "is_installed", *_LAZY]

@@ -23,7 +23,7 @@ def _write(exc: Any, filename: Any, reason: str) -> Any:
         hooks.warn(f"could not write dump: {error}")
         return None
     if isinstance(exc, BaseException):
-        hooks._mark(exc, path)
+        hooks.mark_dumped(exc, path)
     return path
 
 

@@ -178,6 +178,32 @@ class Copier:
                 self.tainted.add(id(value))
         return out
 
+    def copy_argv(self, argv: Any) -> list:
+        """Copy ``sys.argv``, hiding the values of secret-looking options.
+
+        ``--password=x`` becomes ``--password=<redacted>``; in ``--token x`` the
+        ``x`` becomes ``<redacted>`` (a flag like ``--no-auth`` followed by a
+        positional argument costs that argument: safer than guessing).
+        """
+        out: list = []
+        hide_next = False
+        for arg in list(argv):
+            if hide_next:
+                hide_next = False
+                self.redacted += 1
+                out.append("<redacted>")
+                continue
+            if type(arg) is str and arg.startswith("-") and self.secret is not None:
+                name, equals, _ = arg.partition("=")
+                if self.is_secret(name.lstrip("-")):
+                    if equals:
+                        self.redacted += 1
+                        out.append(f"{name}=<redacted>")
+                        continue
+                    hide_next = True
+            out.append(self.copy(arg))
+        return out
+
     # -- values ----------------------------------------------------------
     def copy(self, value: Any, depth: int = 0) -> Any:
         """Return a safe copy of ``value``; never raises."""
@@ -229,6 +255,8 @@ class Copier:
 
     def _copy_bytes(self, value: Any, cls: type) -> Any:
         size = len(value)
+        if size > 8 and cls is bytes and value in self.env_values:
+            return self.redact()  # os.environ keeps its values as bytes too
         keep = self.nbytes if self.spent < self.stop_at else KEEP_ALWAYS
         if size <= keep:
             self.spent += size + SCALAR_COST
@@ -349,12 +377,17 @@ class Copier:
         if info.trusted_repr:
             try:
                 text = repr(value)
-                if type(text) is str:
+                if type(text) is str and not self._shows_env_value(text):
                     limit = self.budgets.repr
                     return text if len(text) <= limit else text[:limit] + "…"
             except Exception:
                 pass
         return f"<{info.module}.{info.qualname} object at {id(value):#x}>"
+
+    def _shows_env_value(self, text: str) -> bool:
+        """Whether a repr quotes an environment variable's value (``repr(os.environ)``)."""
+        return bool(self.env_values) and len(text) > 10 and any(
+            f"'{v}'" in text or f'"{v}"' in text for v in self.env_values if type(v) is str)
 
     def _builtin_subclass_repr(self, value: Any, info: _TypeInfo) -> str:
         """Repr of e.g. a str or dict subclass built from the base type, never its own
@@ -363,6 +396,8 @@ class Copier:
         limit = self.budgets.repr
         if base in (str, bytes, bytearray):
             head = base.__getitem__(value, slice(0, limit))
+            if base is not bytearray and base(head) in self.env_values:
+                head = type(head)()  # a str subclass holding a secret: show no content
             return f"{info.qualname}({head!r}{'…' if base.__len__(value) > limit else ''})"
         if base in (int, float):
             text = base.__repr__(value)
@@ -389,6 +424,7 @@ class Copier:
 
     def _copy_object(self, value: Any, cls: type, depth: int) -> ObjectSnapshot:
         info = self.type_info(cls)
+        redacted_before = self.redacted
         snap = ObjectSnapshot(info.module, info.qualname, self._repr(value, info))
         self.memo[id(value)] = snap
         self.spent += CONTAINER_COST + len(snap.repr)
@@ -422,7 +458,22 @@ class Copier:
             total = len(value) if info.base is None else info.base.__len__(value)
             copy = self._copy_dict if type(items) is dict else self._copy_list
             snap.items = copy(items, depth, total)
+            if info.base is tuple:
+                self._redact_fields(cls, snap.items)
+        if self.redacted != redacted_before:
+            # A trusted repr shows the attributes just redacted (a SimpleNamespace, a
+            # partial's keywords): fall back to the default repr that shows none.
+            self.tainted.add(id(value))
+            snap.repr = f"<{info.module}.{info.qualname} object at {id(value):#x}>"
         return snap
+
+    def _redact_fields(self, cls: type, items: list) -> None:
+        """A namedtuple's items are attributes by name (``creds.password``): redact those."""
+        fields = _type_attr(cls, "_fields", None)
+        if type(fields) is tuple and self.any_secret(list(fields)):
+            for i, name in enumerate(fields[:len(items)]):
+                if self.is_secret(name) and not isinstance(items[i], Cut):
+                    items[i] = self.redact()
 
     def _container_items(self, value: Any, base: Any) -> Any:
         """Contents of container subclasses (OrderedDict, deque...), read through the base

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from . import capture, dumpfile, writer
+from . import dumpfile, snapshot, writer
 
 
 class CaptureFailed(Exception):
@@ -30,7 +30,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
     old_limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(old_limit + 500)
-        body, summary, frames, copier = capture.take(
+        body, summary, frames, copier = snapshot.take(
             settings, exc, reason=reason, extra=extra, thread_ident=thread_ident)
         originals = None
         if settings.originals:

@@ -86,7 +86,7 @@ def already_dumped(exc: BaseException) -> Any:
     return getattr(exc, "__dict__", {}).get(_DUMPED_ATTR)
 
 
-def _mark(exc: BaseException, path: str) -> None:
+def mark_dumped(exc: BaseException, path: str) -> None:
     try:
         exc.__dict__[_DUMPED_ATTR] = path
     except Exception:
@@ -147,7 +147,7 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
     except BaseException as error:  # KeyboardInterrupt during capture, etc.
         warn(f"crash dump abandoned: {type(error).__name__}")
         return None
-    _mark(exc, path)
+    mark_dumped(exc, path)
     _site_dumps[site] = path
     if announce and not settings.quiet:
         warn(f"crash dump written to {path}")
@@ -176,7 +176,7 @@ def _excepthook(exc_type: Any, value: Any, tb: Any) -> None:
             pass
     path = capture_exception(value, "excepthook", announce=False)
     _installed.get("excepthook", sys.__excepthook__)(exc_type, value, tb)
-    _announce(path)
+    announce_dump(path)
 
 
 def _threading_excepthook(args: Any) -> None:
@@ -189,10 +189,10 @@ def _threading_excepthook(args: Any) -> None:
 
         previous = _thread._excepthook
     previous(args)
-    _announce(path)
+    announce_dump(path)
 
 
-def _announce(path: Any) -> None:
+def announce_dump(path: Any) -> None:
     """After the traceback, so the familiar output comes first and ours last."""
     if path and not current_settings().quiet:
         warn(f"crash dump written to {path}")

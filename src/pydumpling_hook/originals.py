@@ -8,6 +8,7 @@ itself. dill is imported here, at capture time, never at install time.
 
 from __future__ import annotations
 
+import io
 import pickle
 from typing import Any, Iterable
 
@@ -20,11 +21,14 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
     """Map ``"<exception path>/<frame index>/<name>"`` to the pickle of each local.
 
     Secret-looking names are skipped, and so is every value whose safe copy
-    needed a redaction inside it (``copier.tainted``), so a secret never
-    reaches the file through a pickle. Values bigger than ``MAX_VALUE`` are
-    skipped rather than pickled whole.
+    needed a redaction inside it (``copier.tainted``). That is not enough on
+    its own: the safe copy stops at its budgets (depth, items) and meets a
+    shared object only once, while a pickle takes everything. So with
+    redaction on, every object the pickler meets is checked too (``_Guard``)
+    and a value holding a secret anywhere is left out. Values bigger than
+    ``MAX_VALUE`` are skipped rather than pickled whole.
     """
-    dumps = _picklers()
+    dumps = _picklers(copier)
     out: dict[str, bytes] = {}
     total = 0
     for path, index, record, frame in frames:
@@ -47,13 +51,64 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
     return out
 
 
-def _picklers() -> list:
-    found = [lambda v: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)]
+class _HoldsSecret(Exception):
+    """Raised inside a pickler: the value being pickled contains a secret."""
+
+
+class _Guard:
+    """The pickler's ``persistent_id`` hook, which sees every object it pickles.
+
+    It refuses dicts with a secret-looking key (instance ``__dict__``s, slot
+    states and keyword arguments all pickle as dicts), namedtuples with a
+    secret-looking field, and strings or bytes equal to an environment value.
+    """
+
+    def __init__(self, copier: Any) -> None:
+        self.copier = copier
+
+    def __call__(self, obj: Any) -> None:
+        kind = type(obj)
+        copier = self.copier
+        if kind is str or kind is bytes:
+            if len(obj) > 8 and obj in copier.env_values:
+                raise _HoldsSecret
+        elif kind is dict:
+            if copier.any_secret(list(obj)) and any(map(copier.is_secret, obj)):
+                raise _HoldsSecret
+        elif isinstance(obj, tuple) and kind is not tuple:
+            fields = getattr(kind, "_fields", None)
+            if isinstance(fields, tuple) and copier.any_secret(list(fields)):
+                raise _HoldsSecret
+        return None
+
+
+def _guarded_dumps(base: Any, guard: _Guard, **options: Any) -> Any:
+    class Guarded(base):
+        def persistent_id(self, obj: Any) -> None:
+            return guard(obj)
+
+    def dumps(value: Any) -> bytes:
+        out = io.BytesIO()
+        Guarded(out, protocol=pickle.HIGHEST_PROTOCOL, **options).dump(value)
+        return out.getvalue()
+
+    return dumps
+
+
+def _picklers(copier: Any = None) -> list:
+    redacting = copier is not None and (copier.secret is not None or copier.env_values)
+    if redacting:
+        found = [_guarded_dumps(pickle.Pickler, _Guard(copier))]
+    else:
+        found = [lambda v: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)]
     try:
         import dill
     except Exception:
         return found
-    found.append(lambda v: dill.dumps(v, protocol=pickle.HIGHEST_PROTOCOL, recurse=False))
+    if redacting:
+        found.append(_guarded_dumps(dill.Pickler, _Guard(copier), recurse=False))
+    else:
+        found.append(lambda v: dill.dumps(v, protocol=pickle.HIGHEST_PROTOCOL, recurse=False))
     return found
 
 
@@ -61,6 +116,8 @@ def _pickle_one(value: Any, dumps: list) -> bytes | None:
     for dump in dumps:
         try:
             return dump(value)
+        except _HoldsSecret:
+            return None  # dill would find the same secret
         except BaseException as exc:  # noqa: BLE001 - a pickler may raise anything
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise

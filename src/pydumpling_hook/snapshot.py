@@ -67,11 +67,13 @@ def _cap(frames: list, limit: int) -> tuple[list, int, Any]:
 
 
 def _tb_frames(tb: Any) -> list:
+    """The traceback's frames, minus our own (``@capture``'s wrapper) unless that is all."""
     out = []
     while tb is not None:
         out.append(_Frame(tb.tb_frame, tb.tb_lineno, tb.tb_lasti))
         tb = tb.tb_next
-    return out
+    theirs = [f for f in out if not is_own_frame(f.frame)]
+    return theirs or out
 
 
 def _stack_frames(frame: Any, skip_own: bool = True) -> list:
@@ -97,7 +99,8 @@ class Snapshot:
     def __init__(self, settings: Any) -> None:
         self.settings = settings
         budgets = settings.budgets
-        env_values = frozenset(v for v in os.environ.values() if len(v) > 8)
+        env_values = frozenset(v for v in os.environ.values() if len(v) > 8) | frozenset(
+            v for v in getattr(os, "environb", {}).values() if len(v) > 8)
         self.copier = Copier(budgets, settings.redact, settings.redact_names, env_values)
         self.frames: list[_Frame] = []
         self.filenames: dict[str, Any] = {}
@@ -141,6 +144,9 @@ class Snapshot:
             message = str(exc)
         except Exception:
             message = f"<str() of {cls.__name__} failed>"
+        if len(message) > 8 and message in self.copier.env_values:
+            self.copier.redact()  # raise KeyError(os.environ["API_TOKEN"])-style messages
+            message = "<redacted>"
         notes = getattr(exc, "__notes__", None) if "__notes__" in getattr(exc, "__dict__", {}) \
             else None
         frames, cut, cut_at = _cap(_tb_frames(exc.__traceback__), self.settings.budgets.frames)
@@ -349,7 +355,7 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
     copier = snap.copier
     if extra:
         info["extra"] = copier.copy(info["extra"])
-    info["argv"] = copier.copy(info["argv"])
+    info["argv"] = copier.copy_argv(info["argv"])
     body = {
         "format": 1,
         "meta": info,
