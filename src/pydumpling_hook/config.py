@@ -124,7 +124,10 @@ def _names(raw: str) -> tuple:
 def from_environment(**overrides: Any) -> Settings:
     """Build settings from ``PYDUMPLING_*`` variables, then apply ``install()`` arguments."""
     redact_env = os.environ.get("PYDUMPLING_REDACT", "")
-    redact_on = redact_env.strip().lower() not in {"0", "false", "no", "off"}
+    switch = redact_env.strip().lower()
+    redact_on = switch not in {"0", "false", "no", "off"}
+    if switch in {"1", "true", "yes", "on"}:
+        redact_env = ""  # a switch, not a list of extra names
     env = Settings(
         directory=os.environ.get("PYDUMPLING_DIR") or DEFAULT_DIR,
         originals=_flag("PYDUMPLING_ORIGINALS", False),

@@ -282,12 +282,13 @@ class Copier:
         if not kinds <= ATOMIC_OR_STR:
             return False
         strs = items if len(kinds) == 1 else [i for i in items if type(i) is str]
-        if max(map(len, strs), default=0) > KEEP_ALWAYS and (
-                max(map(len, strs)) > self.string or self._over_budget()):
+        lengths = list(map(len, strs))
+        longest = max(lengths, default=0)
+        if longest > KEEP_ALWAYS and (longest > self.string or self._over_budget()):
             return False
         if self.env_values and not self.env_values.isdisjoint(strs):
             return False
-        self.spent += sum(map(len, strs)) + SCALAR_COST * len(items)
+        self.spent += sum(lengths) + SCALAR_COST * len(items)
         return True
 
     def _cut_count(self, total: int) -> int:

@@ -40,29 +40,35 @@ def install(directory: Any = None, **options: Any) -> config.Settings:
     if sys.excepthook is not _excepthook:
         _installed["excepthook"] = sys.excepthook
         sys.excepthook = _excepthook
-    import threading
+    from . import integrations
+    from .integrations import _patch
 
+    # threading costs ~5 ms to import; a program that never imports it has no
+    # threads to crash, so its hook is set when (and if) threading arrives.
+    _patch.when_imported("threading", _hook_threading, "threading")
+    integrations.apply(settings)
+    return settings
+
+
+def _hook_threading(threading: Any) -> None:
     if threading.excepthook is not _threading_excepthook:
         _installed["threading"] = threading.excepthook
         threading.excepthook = _threading_excepthook
-    from . import integrations
-
-    integrations.apply(settings)
-    return settings
 
 
 def uninstall() -> None:
     """Restore the hooks that were there before ``install()``, if nobody replaced ours since."""
     if "excepthook" not in _installed:
         return
-    import threading
-
     from . import integrations
+    from .integrations import _patch
 
     integrations.remove()
+    _patch.undo("threading")
     if sys.excepthook is _excepthook:
         sys.excepthook = _installed["excepthook"]
-    if threading.excepthook is _threading_excepthook:
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.excepthook is _threading_excepthook:
         threading.excepthook = _installed["threading"]
     _installed.clear()
 

@@ -105,6 +105,7 @@ class Snapshot:
         self.frames: list[_Frame] = []
         self.filenames: dict[str, Any] = {}
         self.frame_copies: dict[int, tuple] = {}
+        self.positions: dict[tuple, Any] = {}
 
     # -- structure -------------------------------------------------------
     def exception(self, root: BaseException) -> dict:
@@ -228,7 +229,7 @@ class Snapshot:
             "firstlineno": code.co_firstlineno,
             "lineno": item.lineno,
             "lasti": lasti,
-            "positions": _position(code, lasti),
+            "positions": self._position(code, lasti),
             "linetable": getattr(code, "co_linetable", None) or code.co_lnotab,
             "flags": code.co_flags,
             "argcount": code.co_argcount,
@@ -241,6 +242,14 @@ class Snapshot:
         if known is None:
             known = self.frame_copies[id(frame)] = self._namespaces(frame, code)
         rec["is_module"], rec["locals"], rec["globals"] = known
+
+    def _position(self, code: Any, lasti: int) -> Any:
+        """Cached: a recursion has a thousand frames at the same spot of the same code."""
+        key = (code, lasti)
+        found = self.positions.get(key, self)
+        if found is self:
+            found = self.positions[key] = _position(code, lasti)
+        return found
 
     def _namespaces(self, frame: Any, code: Any) -> tuple:
         copier = self.copier
