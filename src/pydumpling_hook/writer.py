@@ -42,7 +42,8 @@ def is_dump_name(name: str) -> bool:
     seconds, point, micro = clock.rstrip("Z").partition(".")
     return (len(date) == 8 and date.isdigit() and t == "T" and clock.endswith("Z")
             and len(seconds) == 6 and seconds.isdigit() and point == "." and len(micro) == 6
-            and micro.isdigit() and pid.isdigit() and _LABEL_CHARS.issuperset(label.replace("-", "")))
+            and micro.isdigit() and pid.isdigit()
+            and _LABEL_CHARS.issuperset(label.replace("-", "")))
 
 
 def _part(text: Any, limit: int = 80) -> str:
