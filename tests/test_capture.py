@@ -351,6 +351,7 @@ def test_predecessor_api(tmp_path, body):
         try:
             inner()
         except Exception:
+            save_dumping("explicit.dump")
             print("SAVED", save_dumping("explicit.dump"))
             print("DUMPED", dump())
         def live():
@@ -367,7 +368,7 @@ def test_predecessor_api(tmp_path, body):
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
     saved = body(lines["SAVED"])
     assert saved["exception"]["frames"][-1]["locals"] == {"a": 1, "b": "2"}
-    assert lines["SAVED"] == str(tmp_path / "explicit.dump")
+    assert lines["SAVED"] == str(tmp_path / "explicit.dump")  # replaced, not explicit-1
     assert os.path.dirname(lines["DUMPED"]) == str(tmp_path / "d")
     live = body(lines["LIVE"])
     assert live["exception"] is None

@@ -31,7 +31,8 @@ def save_dumping(filename: Any = None, exc_info: Any = None) -> Any:
     """Dump the exception being handled (or ``exc_info``); return the path written.
 
     With no ``filename`` the dump goes to the dump directory under the usual
-    time-sorted name.
+    time-sorted name. An explicit ``filename`` is replaced if it exists, as the
+    predecessor did (atomically, and a symlink there is replaced, not followed).
     """
     if exc_info is None:
         exc_info = sys.exc_info()

@@ -42,7 +42,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         if filename is not None:
             path = os.path.abspath(os.fspath(filename))
             directory = writer.ensure_directory(os.path.dirname(path))
-            return writer.write_atomic(directory, os.path.basename(path), data)
+            return writer.write_atomic(directory, os.path.basename(path), data, replace=True)
         directory = writer.ensure_directory(settings.directory)
         name = writer.dump_name(time.time(), os.getpid(), label or summary["thread"],
                                 summary["exc_type"])
