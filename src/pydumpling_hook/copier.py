@@ -90,7 +90,8 @@ class _TypeInfo:
         self.base = next((b for b in BUILTIN_BASES if issubclass(cls, b)), None)
         repr_owner = next((k for k in _mro(cls) if "__repr__" in _type_attr(k, "__dict__", {})),
                           object)
-        self.trusted_repr = self.base is None and (
+        # object's own repr is what we would format anyway: no need to call it.
+        self.trusted_repr = self.base is None and repr_owner is not object and (
             _type_attr(repr_owner, "__module__", "") in TRUSTED_REPR_MODULES)
 
 
@@ -130,6 +131,7 @@ class Copier:
         self.env_values = env_values if redact else frozenset()
         self.secret_cache: dict[str, bool] = {}
         self.names_cache: dict[tuple, bool] = {}
+        self.quoted_env: tuple | None = None
 
     # -- budget ----------------------------------------------------------
     def allow(self, share: int) -> None:
@@ -166,8 +168,8 @@ class Copier:
 
     def copy_namespace(self, ns: Any, depth: int = 0) -> dict:
         """Copy a name→value mapping (frame locals, attributes), redacting secret names."""
-        out = {}
         check = self.any_secret(list(ns))
+        out = {}
         for name, value in ns.items():
             if check and self.is_secret(name):
                 out[name] = self.redact()
@@ -387,8 +389,10 @@ class Copier:
 
     def _shows_env_value(self, text: str) -> bool:
         """Whether a repr quotes an environment variable's value (``repr(os.environ)``)."""
-        return bool(self.env_values) and len(text) > 10 and any(
-            f"'{v}'" in text or f'"{v}"' in text for v in self.env_values if type(v) is str)
+        if self.quoted_env is None:
+            self.quoted_env = tuple(q for v in self.env_values if type(v) is str
+                                    for q in (f"'{v}'", f'"{v}"'))
+        return len(text) > 10 and any(map(text.__contains__, self.quoted_env))
 
     def _builtin_subclass_repr(self, value: Any, info: _TypeInfo) -> str:
         """Repr of e.g. a str or dict subclass built from the base type, never its own
