@@ -13,6 +13,8 @@ from typing import IO, Any, ContextManager, Mapping
 
 from .exceptions import build_exception_graph, exception_class
 from .rebuild import build_traceback, embedded_sources
+from .records import MAX_EXCEPTIONS, MAX_THREADS, sequence, stack
+from .text import as_text
 
 
 class TargetNotFound(LookupError):
@@ -64,9 +66,8 @@ class Dump:
         self.meta: dict = _dict(body.get("meta"))
         self.exception: dict | None = body.get("exception") if isinstance(
             body.get("exception"), dict) else None
-        threads = body.get("threads")
-        self.threads: list[dict] = [t for t in threads if isinstance(t, dict)] if isinstance(
-            threads, (list, tuple)) else []
+        self.threads: list[dict] = [
+            t for t in sequence(body.get("threads"), MAX_THREADS) if isinstance(t, dict)]
         self.sources: dict = _dict(body.get("sources"))
         self.stats: dict = _dict(body.get("stats"))
         self.originals_errors: dict[str, str] = {}
@@ -83,8 +84,13 @@ class Dump:
         """The real exception at ``path``, with its real ``__traceback__`` and chain."""
         record = self.exception_record(path)
         if self._exceptions is None:
-            self._exceptions = build_exception_graph(self.exception)
-        return self._exceptions[id(record)]
+            self._exceptions = build_exception_graph(self.exception, MAX_EXCEPTIONS)
+        built = self._exceptions.get(id(record))
+        if built is None:
+            where = path or "root"
+            raise TargetNotFound(f"exception {where!r} is beyond the {MAX_EXCEPTIONS} that the "
+                                 "loader rebuilds")
+        return built
 
     def traceback(self, path: str | None = None) -> types.TracebackType | None:
         """The real traceback of the exception at ``path``."""
@@ -95,23 +101,24 @@ class Dump:
         for thread in self.threads:
             if which is None and thread.get("current") is True:
                 return thread
-            if which is not None and str(which) in (str(thread.get("ident")), thread.get("name")):
+            if which is not None and str(which) in (as_text(thread.get("ident")),
+                                                    thread.get("name")):
                 return thread
         if which is None and self.threads:
             return self.threads[0]
-        names = ", ".join(str(t.get("name")) for t in self.threads) or "none"
+        names = ", ".join(as_text(t.get("name"), 60) for t in self.threads) or "none"
         raise TargetNotFound(f"no thread {which!r} in the dump (threads: {names})")
 
     def thread_exception(self, which: str | int | None = None) -> BaseException:
         """A real exception whose traceback is a thread's stack, for debuggers that want one."""
         thread = self.thread(which)
         cls = exception_class("pydumpling_hook", "ThreadStack", Exception)
-        exc = cls(f"stack of thread {thread.get('name')!r} when the dump was written")
+        name = as_text(thread.get("name"), 100)
+        exc = cls(f"stack of thread {name!r} when the dump was written")
         exc.__pydumpling__ = exc.args[0]
-        exc.__traceback__ = build_traceback(thread.get("frames"), thread.get("frames_cut"),
-                                            thread.get("cut_at"))
+        exc.__traceback__ = build_traceback(*stack(thread))
         if exc.__traceback__ is None:
-            raise TargetNotFound(f"thread {thread.get('name')!r} has no frames in the dump")
+            raise TargetNotFound(f"thread {name!r} has no frames in the dump")
         return exc
 
     def target(self, thread: str | int | None = None, exception_path: str | None = None

@@ -9,15 +9,20 @@ named after the original and derived from its nearest builtin ancestor, whose
 
 The records form a graph shared by identity (a context can also be a group
 member, a hostile file can make cycles), so everything is iterative and
-memoised by record identity.
+memoised by record identity. Each traceback has at most ``records.MAX_FRAMES``
+frames and a graph at most ``MAX_REBUILT_FRAMES`` in all (the records built
+first, from the root, get theirs); ``Dump`` rebuilds at most
+``records.MAX_EXCEPTIONS`` records (capture never writes more).
 """
 
 from __future__ import annotations
 
 import builtins
+from itertools import islice
 from typing import Any, Mapping
 
 from .rebuild import build_traceback
+from .records import MAX_MRO, MAX_NAMES, MAX_REBUILT_FRAMES, sequence, stack
 from .values import clean_text
 
 MESSAGE_LIMIT = 100_000
@@ -37,7 +42,7 @@ def _type_names(record: Mapping) -> tuple[str, str, list]:
     mro = info.get("mro")
     return (clean_text(info.get("module"), "<unknown>"),
             clean_text(info.get("qualname"), "Exception") or "Exception",
-            list(mro) if isinstance(mro, (list, tuple)) else [])
+            sequence(mro, MAX_MRO))
 
 
 def _nearest_builtin(module: str, qualname: str, mro: list) -> type:
@@ -101,9 +106,10 @@ def _instantiate(record: Mapping, members: list[BaseException]) -> BaseException
     raise AssertionError("unreachable: Exception subclasses accept any arguments")
 
 
-def _decorate(exc: BaseException, record: Mapping, members: list[BaseException]) -> None:
+def _decorate(exc: BaseException, record: Mapping, members: list[BaseException],
+              budget: list[int]) -> None:
     attrs = record.get("attrs")
-    for key, value in (attrs.items() if isinstance(attrs, dict) else ()):
+    for key, value in islice(attrs.items() if isinstance(attrs, dict) else (), MAX_NAMES):
         if isinstance(key, str) and not (key.startswith("__") and key.endswith("__")):
             try:
                 setattr(exc, key, value)
@@ -111,33 +117,34 @@ def _decorate(exc: BaseException, record: Mapping, members: list[BaseException])
                 pass
     notes = record.get("notes")
     if isinstance(notes, (list, tuple)):
-        exc.__notes__ = [clean_text(n, "", MESSAGE_LIMIT) for n in notes if isinstance(n, str)]
+        exc.__notes__ = [clean_text(n, "", MESSAGE_LIMIT)
+                         for n in notes[:MAX_NAMES] if isinstance(n, str)]
     if members and not hasattr(exc, "exceptions"):
         exc.exceptions = tuple(members)  # no real ExceptionGroup on this Python
-    exc.__traceback__ = build_traceback(record.get("frames"), record.get("frames_cut"),
-                                        record.get("cut_at"))
+    frames, cut, cut_at = stack(record, budget[0])
+    budget[0] -= len(frames)
+    exc.__traceback__ = build_traceback(frames, cut, cut_at)
 
 
 def _members(record: Mapping) -> list:
-    members = record.get("members")
-    if not isinstance(members, (list, tuple)):
-        return []
-    return [m for m in members if isinstance(m, Mapping)]
+    return [m for m in sequence(record.get("members"), MAX_NAMES) if isinstance(m, Mapping)]
 
 
-def build_exception_graph(root: Any) -> dict[int, BaseException]:
+def build_exception_graph(root: Any, limit: int | None = None) -> dict[int, BaseException]:
     """Rebuild every exception reachable from the EXC record ``root``.
 
     Returns them keyed by ``id()`` of their record (the caller keeps the
     records alive), so that any exception of the chain can be picked by path.
+    With ``limit``, records past the first ``limit`` are left out (and their links with them).
     """
     if not isinstance(root, Mapping):
         return {}
     built: dict[int, BaseException] = {}
     records: dict[int, Mapping] = {}  # keeps every record alive while ids are keys
     pending = [root]
+    budget = [MAX_REBUILT_FRAMES]
     while pending:
-        _build_group_tree(pending.pop(), built, records, pending)
+        _build_group_tree(pending.pop(), built, records, pending, limit, budget)
     for key, exc in built.items():
         record = records[key]
         exc.__cause__ = built.get(id(record.get("cause")))
@@ -146,7 +153,8 @@ def build_exception_graph(root: Any) -> dict[int, BaseException]:
     return built
 
 
-def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list) -> None:
+def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list,
+                      limit: int | None, budget: list[int]) -> None:
     """Create ``start`` and its members, members first (a group needs them to exist).
 
     A member that is already being built higher up (a cycle) is left out of
@@ -159,6 +167,9 @@ def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list)
         key = id(record)
         if key in built or (not members_done and key in on_path):
             continue
+        if not members_done and limit is not None and key not in records \
+                and len(records) >= limit:
+            continue  # over the bound: left out like a cycle
         if not members_done:
             records[key] = record
             on_path.add(key)
@@ -170,4 +181,4 @@ def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list)
         on_path.discard(key)
         members = [built[id(m)] for m in _members(record) if id(m) in built]
         built[key] = _instantiate(record, members)
-        _decorate(built[key], record, members)
+        _decorate(built[key], record, members, budget)

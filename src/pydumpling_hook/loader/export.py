@@ -11,57 +11,83 @@ the ``model`` types), so it is converted first:
   (plus ``items`` and ``note`` when present);
   ``Cut`` -> ``{"__cut__": count, "unit": ...}``; ``Redacted`` -> ``{"__redacted__": true}``;
   ``TruncatedStr``/``TruncatedBytes`` -> ``{"__truncated__": kind, "value": ..., "omitted": n}``.
+* An int too long for digits becomes ``"<int with N bits>"``.
 * A container met again inside itself becomes ``{"__cycle__": "<type>"}``; shared
   but acyclic ones are written at each place (exception chains are small).
   Depth beyond ``MAX_DEPTH`` and nodes beyond ``MAX_NODES`` become ``Cut``-like
-  markers, so a hostile body cannot make the output unbounded.
+  markers, and strings past ``MAX_CHARS`` in all are truncated like capture's, so
+  a hostile body (a few bytes of pickle can share one list a billion times) cannot
+  make the work or the output unbounded: any body converts in well under a second.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from itertools import islice
 from typing import IO, Any, Dict, List
 
 from .. import model
-from .text import bounded_repr
+from .text import MAX_INT_BITS, as_text, bounded_repr, int_text
+from .values import NAME_LIMIT
 
 MAX_DEPTH = 100
-MAX_NODES = 2_000_000
+MAX_NODES = 200_000
+"""Values written in all (a repr counts one per 16 characters, a deep value more for its
+indentation): about half a second of work, and some 10 MB of output, at most."""
+MAX_CHARS = 64 << 20
+"""Characters of strings written in all; the rest of each string is cut visibly."""
 REPR_LIMIT = 10_000
+_UNIT = "items (export budget)"
 
 
 class _Converter:
     def __init__(self) -> None:
         self.active: set = set()
         self.nodes = 0
+        self.chars = 0
+
+    def _repr(self, value: Any) -> str:
+        text = bounded_repr(value, REPR_LIMIT)
+        self.nodes += len(text) // 16
+        return text
+
+    def _str(self, text: str, omitted: Any = None) -> Any:
+        """A string, or (truncated at capture, or here past ``MAX_CHARS``) its marker."""
+        left = max(MAX_CHARS - self.chars, 0)
+        self.chars += min(len(text), left)
+        if omitted is None and len(text) <= left:
+            return str(text)
+        extra = max(len(text) - left, 0)
+        if extra:
+            omitted = omitted + extra if isinstance(omitted, int) else extra
+        return {"__truncated__": "str", "value": str(text[:left]),
+                "omitted": self.convert(omitted)}
 
     def convert(self, value: Any, depth: int = 0) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            return {"__cut__": 1, "unit": "nodes (export budget)"}
+        self.nodes += 1 + depth // 8  # the indentation of deep values is output too
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, model.TruncatedStr):
-            return {"__truncated__": "str", "value": str(value), "omitted": value.omitted}
+            return self._str(value, value.omitted)
         if isinstance(value, model.TruncatedBytes):
             return {
-                "__truncated__": value.kind,
-                "value": bytes.__repr__(value),
-                "omitted": value.omitted,
+                "__truncated__": self._name(value.kind),
+                "value": self._repr(bytes(value[:REPR_LIMIT])),
+                "omitted": self.convert(value.omitted, depth + 1),
             }
         if isinstance(value, str):
-            return str(value)
+            return self._str(value)
         if isinstance(value, int):
-            return int(value)
+            return int(value) if value.bit_length() <= MAX_INT_BITS else int_text(value)
         if isinstance(value, float):
             return float(value) if math.isfinite(value) else repr(value)
         if isinstance(value, model.Cut):
-            return {"__cut__": value.count, "unit": value.unit}
+            return {"__cut__": self.convert(value.count, depth + 1), "unit": self._name(value.unit)}
         if isinstance(value, model.Redacted):
             return {"__redacted__": True}
         if not isinstance(value, (list, tuple, set, frozenset, dict, model.ObjectSnapshot)):
-            return bounded_repr(value, REPR_LIMIT)
+            return self._repr(value)
         if depth >= MAX_DEPTH:
             return {"__cut__": 1, "unit": "levels (export depth)"}
         if id(value) in self.active:
@@ -72,15 +98,26 @@ class _Converter:
         finally:
             self.active.discard(id(value))
 
+    def _over(self) -> bool:
+        return self.nodes >= MAX_NODES
+
     def _container(self, value: Any, depth: int) -> Any:
         if isinstance(value, dict):
-            return {self._key(k): self.convert(v, depth) for k, v in value.items()}
+            out_dict: Dict[str, Any] = {}
+            for done, (key, item) in enumerate(value.items()):
+                if self._over():
+                    # as capture marks a cut in a dict: the Cut as key, Ellipsis as value
+                    out_dict[repr(model.Cut(len(value) - done, _UNIT))] = repr(Ellipsis)
+                    break
+                out_dict[self._key(key)] = self.convert(item, depth)
+            return out_dict
         if isinstance(value, (set, frozenset)):
-            return [self.convert(v, depth) for v in sorted(value, key=bounded_repr)]
+            items = sorted(islice(value, max(MAX_NODES - self.nodes, 0)), key=bounded_repr)
+            return self._items(items, len(value), depth)
         if isinstance(value, (list, tuple)):
-            return [self.convert(v, depth) for v in value]
+            return self._items(value, len(value), depth)
         out: Dict[str, Any] = {
-            "__type__": f"{value.module}.{value.qualname}",
+            "__type__": f"{self._name(value.module)}.{self._name(value.qualname)}",
             "repr": self.convert(value.repr, depth),
             "attrs": self.convert(value.attrs or {}, depth),
         }
@@ -90,13 +127,26 @@ class _Converter:
             out["note"] = self.convert(value.note, depth)
         return out
 
+    def _items(self, items: Any, size: int, depth: int) -> List[Any]:
+        out: List[Any] = []
+        for item in items:
+            if self._over():
+                break
+            out.append(self.convert(item, depth))
+        if len(out) < size:
+            out.append({"__cut__": size - len(out), "unit": _UNIT})
+        return out
+
     @staticmethod
-    def _key(key: Any) -> str:
+    def _name(value: Any) -> str:
+        """A type or unit name: short text whatever the file holds."""
+        return as_text(value, NAME_LIMIT)[:NAME_LIMIT]
+
+    def _key(self, key: Any) -> str:
         if isinstance(key, str):
+            self.chars += len(key)
             return str(key)
-        if isinstance(key, model.Cut):
-            return repr(key)
-        return bounded_repr(key, REPR_LIMIT)
+        return self._repr(key)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -107,6 +157,7 @@ def to_jsonable(value: Any) -> Any:
 def write_json(header: Dict[str, Any], body: Dict[str, Any], out: IO[str]) -> None:
     """Write ``{"header": ..., "body": ...}`` to ``out``, one document, newline-terminated."""
     document: List[Any] = [("header", header), ("body", body)]
-    json.dump(to_jsonable(dict(document)), out, ensure_ascii=False, indent=1, allow_nan=False)
-    out.write("\n")
+    # one write: json.dump would write each of its (many small) pieces separately
+    out.write(json.dumps(to_jsonable(dict(document)), ensure_ascii=False, indent=1,
+                         allow_nan=False) + "\n")
     out.flush()

@@ -33,9 +33,11 @@ from __future__ import annotations
 import ast
 import sys
 import unicodedata
+from itertools import islice
 from typing import IO, Any, Dict, Iterable, Iterator, List, Tuple
 
-from .text import bounded_repr, exception_line, type_name
+from .records import MAX_EXCEPTIONS, MAX_MRO, MAX_SPAN, line, positions, sequence, stack
+from .text import as_text, bounded_repr, exception_line, type_name
 
 Exc = Dict[str, Any]
 Frame = Dict[str, Any]
@@ -45,6 +47,16 @@ MAX_GROUP_WIDTH = 15
 MAX_GROUP_DEPTH = 10
 CAUSE_MESSAGE = "\nThe above exception was the direct cause of the following exception:\n\n"
 CONTEXT_MESSAGE = "\nDuring handling of the above exception, another exception occurred:\n\n"
+CHAIN_CUT = f"[... earlier chained exceptions not shown (limit {MAX_EXCEPTIONS}) ...]\n\n"
+OUTPUT_CUT = "[... the rest is not printed: pydumpling-open's output limit was reached ...]\n"
+MAX_CHUNKS = 10_000
+"""Most frames, exception lines and headers one print writes (repeated frames are free)."""
+MAX_OUTPUT = 8 << 20
+"""Most characters one print writes; past either bound it says so and stops."""
+MAX_LOCALS = 1000
+"""Most variables shown per frame (capture keeps at most 1000 items per container)."""
+MAX_SOURCE_LINES = 200_000
+"""Most source lines one print examines for multi-line instructions (3.13 carets)."""
 
 
 # --------------------------------------------------------------------------- rules
@@ -82,22 +94,30 @@ class Sources:
     """The dump's embedded source files, split into lines on first use."""
 
     def __init__(self, sources: Dict[str, str] | None) -> None:
-        self._texts = sources or {}
+        self._texts = sources if isinstance(sources, dict) else {}
         self._lines: Dict[str, List[str]] = {}
+        self.rows: Dict[Any, List[str]] = {}  # a frame's source rows, by file and position
+        self.lines_left = MAX_SOURCE_LINES
 
-    def line(self, filename: str, lineno: int | None) -> str | None:
-        """Line ``lineno`` (1-based) without its newline, or None if unknown."""
-        if not lineno or lineno < 1:
-            return None
+    def lines(self, filename: Any) -> List[str]:
+        """The lines of ``filename``, or [] if the dump does not embed it."""
+        if not isinstance(filename, str):
+            return []
         lines = self._lines.get(filename)
         if lines is None:
             text = self._texts.get(filename)
             if not isinstance(text, str):
-                return None
+                return []
             # What reading the file in text mode gives: universal newlines only.
             lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             self._lines[filename] = lines
-        if lineno > len(lines):
+        return lines
+
+    def line(self, filename: Any, lineno: Any) -> str | None:
+        """Line ``lineno`` (1-based) without its newline, or None if unknown."""
+        lineno = line(lineno)
+        lines = self.lines(filename)
+        if lineno is None or lineno > len(lines):
             return None
         return lines[lineno - 1]
 
@@ -315,16 +335,22 @@ def _dedent(lines: List[str]) -> List[str]:
     return textwrap.dedent("\n".join(lines) + "\n").split("\n")[: len(lines)]
 
 
-def _source_313(frame: Frame, sources: Sources) -> List[str]:
-    """The source rows of one 3.13 frame (port of ``StackSummary.format_frame_summary``)."""
-    lineno, end_lineno, colno, end_colno = _positions(frame)
+def _source_313(filename: str, where: Tuple[Any, Any, Any, Any], sources: Sources) -> List[str]:
+    """The source rows of one 3.13 frame (port of ``StackSummary.format_frame_summary``).
+
+    ``where`` is validated (see ``records.positions``); an instruction that ends past
+    the embedded file, or past what this print may still examine, gets no carets.
+    """
+    lineno, end_lineno, colno, end_colno = where
     if lineno is None:
         return []
     if end_lineno is None or end_lineno < lineno:
         end_lineno = lineno
-    original = [
-        (sources.line(frame["filename"], n) or "").rstrip() for n in range(lineno, end_lineno + 1)
-    ]
+    span = end_lineno - lineno + 1
+    if span > MAX_SPAN or end_lineno > len(sources.lines(filename)) or span > sources.lines_left:
+        end_lineno, colno, end_colno = lineno, None, None
+    sources.lines_left -= end_lineno - lineno + 1
+    original = [(sources.line(filename, n) or "").rstrip() for n in range(lineno, end_lineno + 1)]
     dedented = _dedent(original)
     if not "".join(dedented).strip():
         return []
@@ -396,15 +422,45 @@ def _source_313(frame: Frame, sources: Sources) -> List[str]:
     return ["    " + row for row in _dedent(rows)]
 
 
-def _positions(frame: Frame) -> Tuple[Any, Any, Any, Any]:
-    positions = frame.get("positions")
-    lineno = frame.get("lineno")
-    if not positions:
+def _positions(lineno: int | None, where: Any) -> Tuple[Any, Any, Any, Any]:
+    """``(lineno, end_lineno, col, end_col)`` from a frame's validated line and positions."""
+    if where is None:
         return lineno, None, None, None
-    start, end, col, end_col = positions
+    start, end, col, end_col = where
     if start is None:
         start = lineno
     return start, end, col, end_col
+
+
+def _source_rows(frame: Frame, sources: Sources, rules: Rules) -> List[str]:
+    """The source line(s) and carets of a frame, computed once per file and position."""
+    filename = frame.get("filename")
+    if not isinstance(filename, str):
+        return []
+    lineno, where = line(frame.get("lineno")), positions(frame.get("positions"))
+    key = (filename, lineno, where)
+    rows = sources.rows.get(key)
+    if rows is None:
+        rows = sources.rows[key] = _source(filename, lineno, where, sources, rules)
+    return rows
+
+
+def _source(filename: str, lineno: int | None, where: Any, sources: Sources,
+            rules: Rules) -> List[str]:
+    if rules.multiline:
+        return _source_313(filename, _positions(lineno, where), sources)
+    rows = []
+    text = sources.line(filename, lineno)
+    if text is not None and (text.strip() or rules.c_printer):
+        if rules.c_printer:
+            rows.append("    " + text.lstrip(" \t\f"))
+        else:
+            rows.append("    " + text.strip())
+        if rules.carets:
+            carets = _one_line_carets(text, where, rules)
+            if carets:
+                rows.append(carets)
+    return rows
 
 
 # --------------------------------------------------------------------------- frames
@@ -414,22 +470,11 @@ def format_frame(frame: Frame, sources: Sources, rules: Rules, with_locals: bool
     """One frame: the ``File`` line, its source (and carets), optionally its variables."""
     lineno = frame.get("lineno")
     if rules.multiline:
-        shown = _positions(frame)[0]
+        shown = _positions(line(frame.get("lineno")), positions(frame.get("positions")))[0]
         lineno = shown if shown is not None else lineno
-    rows = [f'  File "{frame.get("filename")}", line {lineno}, in {frame.get("name")}']
-    if rules.multiline:
-        rows.extend(_source_313(frame, sources))
-    else:
-        line = sources.line(frame.get("filename", ""), frame.get("lineno"))
-        if line is not None and (line.strip() or rules.c_printer):
-            if rules.c_printer:
-                rows.append("    " + line.lstrip(" \t\f"))
-            else:
-                rows.append("    " + line.strip())
-            if rules.carets:
-                carets = _one_line_carets(line, frame.get("positions"), rules)
-                if carets:
-                    rows.append(carets)
+    filename, name = as_text(frame.get("filename")), as_text(frame.get("name"))
+    rows = [f'  File "{filename}", line {as_text(lineno)}, in {name}']
+    rows.extend(_source_rows(frame, sources, rules))
     if with_locals:
         rows.extend(format_locals(frame))
     return "\n".join(rows) + "\n"
@@ -442,14 +487,20 @@ def format_locals(frame: Frame) -> List[str]:
     some are missing.
     """
     names = frame.get("globals") if frame.get("is_module") else frame.get("locals")
-    rows = [f"    {name} = {bounded_repr(value)}" for name, value in sorted((names or {}).items())]
+    names = names if isinstance(names, dict) else {}
+    shown = sorted(((as_text(name), value) for name, value in islice(names.items(), MAX_LOCALS)),
+                   key=lambda item: item[0])
+    rows = [f"    {name} = {bounded_repr(value)}" for name, value in shown]
+    if len(names) > MAX_LOCALS:
+        rows.append(f"    # ... {len(names) - MAX_LOCALS:,} more variables not shown")
     if frame.get("locals_note"):
-        rows.append(f"    # {frame['locals_note']}")
+        rows.append(f"    # {as_text(frame['locals_note'])}")
     return rows
 
 
 def _key(frame: Frame) -> Tuple[Any, Any, Any]:
-    return frame.get("filename"), frame.get("lineno"), frame.get("name")
+    """What makes two frames "the same line" for the collapsing of repeats (hashable, cheap)."""
+    return as_text(frame.get("filename")), as_text(frame.get("lineno")), as_text(frame.get("name"))
 
 
 def _repeated(count: int) -> str:
@@ -472,8 +523,10 @@ def format_stack(
     """
     last: Any = None
     count = 0
+    if cut and cut_at == len(frames):  # a cut at the innermost end (e.g. a bad cut_at)
+        frames = [*frames, None]
     for index, frame in enumerate(frames):
-        key = _key(frame)
+        key = _key(frame) if frame is not None else object()  # never "the same line"
         if cut and index == cut_at:
             if key == last:
                 count += cut
@@ -482,6 +535,8 @@ def format_stack(
                     yield _repeated(count)
                 last, count = None, 0
                 yield f"  [... {cut:,} frames not captured ...]\n"
+        if frame is None:
+            break
         if key != last:
             if count > RECURSIVE_CUTOFF:
                 yield _repeated(count)
@@ -499,8 +554,9 @@ def format_stack(
 def exception_type(exc: Exc, rules: Rules | None = None) -> str:
     """The printed name of ``exc``'s type (``mod.Name``, no module for builtins)."""
     info = exc.get("type") or {}
-    qualname = str(info.get("qualname", "<unknown>"))
+    qualname = as_text(info.get("qualname", "<unknown>"))
     module = info.get("module")
+    module = None if module is None else as_text(module)
     if rules is not None and rules.main_prefix and module == "__main__":
         return f"__main__.{qualname}"
     return type_name(module, qualname)
@@ -512,19 +568,21 @@ def _exception_only(exc: Exc, rules: Rules) -> Iterator[str]:
     if _is_syntax_error(exc):
         yield from _syntax_error(exc, stype, rules)
     else:
-        yield exception_line(stype, exc.get("message")) + "\n"
+        message = exc.get("message")
+        yield exception_line(stype, message if message is None else as_text(message)) + "\n"
     notes = exc.get("notes")
     if rules.notes and notes is not None:
         if isinstance(notes, (list, tuple)):
             for note in notes:
-                yield str(note) + "\n"
+                yield as_text(note) + "\n"
         else:
-            yield repr(notes) + "\n"
+            yield bounded_repr(notes) + "\n"
 
 
 def _is_syntax_error(exc: Exc) -> bool:
-    mro = (exc.get("type") or {}).get("mro") or ()
-    return any(tuple(entry) == ("builtins", "SyntaxError") for entry in mro)
+    mro = sequence((exc.get("type") or {}).get("mro"), MAX_MRO)
+    return any(isinstance(entry, (list, tuple)) and len(entry) == 2
+               and entry[0] == "builtins" and entry[1] == "SyntaxError" for entry in mro)
 
 
 def _syntax_error(exc: Exc, stype: str, rules: Rules) -> Iterator[str]:
@@ -535,12 +593,12 @@ def _syntax_error(exc: Exc, stype: str, rules: Rules) -> Iterator[str]:
     args = exc.get("args") or ()
     details = args[1] if len(args) > 1 and isinstance(args[1], tuple) else ()
     msg = args[0] if args else exc.get("message")
-    filename, lineno, offset, text = (tuple(details) + (None,) * 4)[:4]
+    filename, lineno, offset, text = (tuple(details[:4]) + (None,) * 4)[:4]
     end_offset = details[5] if len(details) > 5 else None
     if filename is not None or lineno is not None:
-        where = f'  File "{filename or "<string>"}"'
+        where = f'  File "{as_text(filename or "<string>")}"'
         if lineno is not None:
-            where += f", line {lineno}"
+            where += f", line {as_text(lineno)}"
         yield where + "\n"
     if isinstance(text, str):
         rtext = text.rstrip("\n")
@@ -551,10 +609,10 @@ def _syntax_error(exc: Exc, stype: str, rules: Rules) -> Iterator[str]:
             end = end_offset if isinstance(end_offset, int) and end_offset > offset else offset + 1
             if rules.version < (3, 10):
                 end = offset + 1
-            start_col = max(0, offset - 1 - spaces)
+            start_col = min(max(0, offset - 1 - spaces), len(ltext))
             end_col = max(start_col + 1, min(end - 1 - spaces, len(ltext) + 1))
             yield "    " + " " * start_col + "^" * (end_col - start_col) + "\n"
-    yield exception_line(stype, msg if msg is not None else "") + "\n"
+    yield exception_line(stype, as_text(msg) if msg is not None else "") + "\n"
 
 
 class _Context:
@@ -578,10 +636,17 @@ class _Context:
 
 
 def _chain(exc: Exc, seen: set) -> List[Tuple[str | None, Exc]]:
-    """``exc`` and the exceptions it was raised from, innermost cause first."""
+    """``exc`` and the exceptions it was raised from, innermost cause first.
+
+    At most ``MAX_EXCEPTIONS`` of them: the ones nearest ``exc``, under a line
+    saying that earlier ones are left out.
+    """
     out: List[Tuple[str | None, Exc]] = []
     current: Exc | None = exc
     while current is not None:
+        if len(out) == MAX_EXCEPTIONS:
+            out[-1] = (CHAIN_CUT, out[-1][1])
+            break
         seen.add(id(current))
         cause, context = current.get("cause"), current.get("context")
         message: str | None = None
@@ -609,15 +674,13 @@ def format_chain(
     for message, item in _chain(exc, ctx.seen):
         if message is not None:
             yield from ctx.emit(message)
-        frames = item.get("frames") or []
-        stack = format_stack(
-            frames, sources, rules, with_locals, item.get("frames_cut") or 0, item.get("cut_at")
-        )
+        frames, cut, cut_at = stack(item)
+        lines = format_stack(frames, sources, rules, with_locals, cut, cut_at)
         members = item.get("members")
         if members is None:
             if frames:
                 yield from ctx.emit("Traceback (most recent call last):\n")
-                yield from ctx.emit(stack)
+                yield from ctx.emit(lines)
             yield from ctx.emit(_exception_only(item, rules))
         elif ctx.depth > MAX_GROUP_DEPTH:
             yield from ctx.emit(f"... (max_group_depth is {MAX_GROUP_DEPTH})\n")
@@ -630,7 +693,7 @@ def format_chain(
                     "Exception Group Traceback (most recent call last):\n",
                     margin="+" if toplevel else "|",
                 )
-                yield from ctx.emit(stack)
+                yield from ctx.emit(lines)
             yield from ctx.emit(_exception_only(item, rules))
             yield from _format_members(members, sources, rules, with_locals, ctx)
             if toplevel:
@@ -677,23 +740,41 @@ def format_body(
     ``exception`` prints that record of the chain instead of the root (without
     the ``Exception in thread`` header, which belongs to the root); ``thread``
     prints a THREAD record's stack under a ``Thread NAME`` header.
+
+    The output is bounded (``MAX_CHUNKS``, ``MAX_OUTPUT``) whatever the body
+    holds, and says so where it stops early.
     """
+    chunks = _format_body(body, with_locals, exception, thread)
+    size = 0
+    for count, chunk in enumerate(chunks):
+        if count >= MAX_CHUNKS or size > MAX_OUTPUT:
+            chunks.close()
+            yield OUTPUT_CUT
+            return
+        size += len(chunk)
+        yield chunk
+
+
+def _format_body(
+    body: Dict[str, Any],
+    with_locals: bool,
+    exception: Exc | None,
+    thread: Dict[str, Any] | None,
+) -> Iterator[str]:
     meta = body.get("meta") or {}
-    rules = Rules(str(meta.get("python", "")), meta.get("reason"))
+    rules = Rules(as_text(meta.get("python", "")), meta.get("reason"))
     sources = Sources(body.get("sources"))
     if thread is not None:
-        yield f"Thread {thread.get('name')!s} (most recent call last):\n"
-        yield from format_stack(
-            thread.get("frames") or [], sources, rules, with_locals,
-            thread.get("frames_cut") or 0, thread.get("cut_at"),
-        )
+        yield f"Thread {as_text(thread.get('name'))} (most recent call last):\n"
+        frames, cut, cut_at = stack(thread)
+        yield from format_stack(frames, sources, rules, with_locals, cut, cut_at)
         return
     root = body.get("exception")
     if exception is None or exception is root:
         if root is None:
             return
         if rules.thread_header:
-            yield f"Exception in thread {meta.get('thread')}:\n"
+            yield f"Exception in thread {as_text(meta.get('thread'))}:\n"
         exception = root
     yield from format_chain(exception, sources, rules, with_locals)
 

@@ -28,13 +28,12 @@ import sys
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Iterator, Mapping
 
+from .records import MAX_NAMES, line, positions
 from .values import NOT_CAPTURED, clean_count, clean_text
 
-MAX_LINE = 10_000_000
-"""Line numbers above this are treated as garbage (no real file is that long)."""
-MAX_COLUMN = 1_000_000
 MAX_ARGS = 10_000
 FILENAME_LIMIT = 4096
 
@@ -70,26 +69,12 @@ class _Shape:
     stub_name: str = _STUB_NAME
 
 
-def _line(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LINE:
-        return value
-    return None
-
-
-def _columns(positions: Any, lineno: int) -> tuple[int, int, int]:
+def _columns(value: Any, lineno: int) -> tuple[int, int, int]:
     """``(end_lineno, col, end_col)`` from a record's positions, or no columns."""
-    none = (lineno, -1, -1)
-    if not isinstance(positions, (tuple, list)) or len(positions) != 4:
-        return none
-    line, end_line, col, end_col = positions
-    if line != lineno or _line(end_line) is None or end_line < line:
-        return none
-    if not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= MAX_COLUMN
-               for c in (col, end_col)):
-        return none
-    if end_line == line and end_col < col:
-        return none
-    return end_line, col, end_col
+    where = positions(value)
+    if where is None or where[0] != lineno or None in where:
+        return lineno, -1, -1
+    return where[1], where[2], where[3]
 
 
 def _signature(record: Mapping) -> dict:
@@ -114,7 +99,10 @@ def _signature(record: Mapping) -> dict:
 
 
 def _str_dict(value: Any) -> dict:
-    return {k: v for k, v in value.items() if isinstance(k, str)} if isinstance(value, dict) else {}
+    """The str-keyed entries of a namespace from the file (at most ``MAX_NAMES``)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in islice(value.items(), MAX_NAMES) if isinstance(k, str)}
 
 
 def _namespaces(record: Mapping) -> tuple[dict, dict]:
@@ -133,8 +121,8 @@ def _shape(record: Any, glob: dict, loc: dict) -> _Shape:
     """Validate a FRAME record into the shape of its stub. Raises BadRecord."""
     if not isinstance(record, Mapping):
         raise BadRecord("frame record is not a mapping")
-    firstlineno = _line(record.get("firstlineno")) or 1
-    lineno = _line(record.get("lineno")) or firstlineno
+    firstlineno = line(record.get("firstlineno")) or 1
+    lineno = line(record.get("lineno")) or firstlineno
     firstlineno = min(firstlineno, lineno)
     end_lineno, col, end_col = _columns(record.get("positions"), lineno)
     if record.get("is_module") is True:
@@ -262,7 +250,9 @@ def build_traceback(records: Any, frames_cut: Any = 0,
     """Rebuild a whole stack (records outermost first) as a linked chain of real tracebacks.
 
     Frames left out of the middle of a huge stack show up as one entry naming
-    how many, so a cut is never silent. Linking outermost first keeps each
+    how many, so a cut is never silent. Every entry is built, so callers with
+    records from a file pass them through ``records.stack`` first (the loader's
+    ``Dump`` does). Linking outermost first keeps each
     ``tb_next`` assignment O(1) (CPython walks the new chain to refuse loops).
     """
     if not isinstance(records, (list, tuple)):

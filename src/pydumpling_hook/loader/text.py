@@ -7,10 +7,17 @@ output bounds a value's repr the same way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List
+
+from .. import model
 
 REPR_LIMIT = 200
 """Longest repr ``--locals`` and the listing show for one value, in characters."""
+MAX_REPR_DEPTH = 200
+"""Deeper containers are written ``[...]``: no 200-character repr shows more levels."""
+MAX_INT_BITS = 14_000
+"""Longer ints are written ``<int with N bits>``; CPython's default limit on int-to-str
+conversion (4300 digits) is about 14,284 bits."""
 
 _HIDDEN_MODULES = ("builtins", "__main__")
 
@@ -43,16 +50,174 @@ def one_line(text: str, limit: int = REPR_LIMIT) -> str:
     return text
 
 
+class _Full(Exception):
+    """Raised inside ``_Repr`` once the text is longer than wanted: stop walking."""
+
+
+_CLOSED = {list: "[...]", tuple: "(...)", dict: "{...}", set: "set(...)",
+           frozenset: "frozenset(...)"}
+"""What CPython's repr writes for a container met again inside itself."""
+
+
+class _Repr:
+    """``repr()`` of a captured value, written only as far as ``limit`` characters.
+
+    Captured containers may be shared and cyclic (see ``docs/FORMAT.md``): a
+    list of two references to one list, thirty levels deep, has a repr with
+    2**30 leaves, which ``repr()`` would expand. Here every node writes at
+    least one character and the walk stops past ``limit`` characters, so the
+    work is bounded by ``limit`` whatever the shape; nesting beyond
+    ``MAX_REPR_DEPTH`` is written ``...`` as ``reprlib`` does. Up to the cut,
+    the text is CPython's repr of the same value (cycles included). Only the
+    exact types a dump can hold are written here; anything else (the loader's
+    stand-ins, a real object restored under ``--trust``) writes its own repr.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: List[str] = []
+        self.size = 0
+        self.active: set = set()
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > self.limit:
+            raise _Full
+
+    def value(self, value: Any, depth: int = 0) -> None:
+        kind = type(value)
+        if kind in _CLOSED:
+            self.container(value, kind, depth)
+        elif kind is str or kind is model.TruncatedStr:
+            self.write(_str_repr(value, self.limit - self.size + 2))
+            if isinstance(value, model.TruncatedStr):
+                self.write(f"<… {_count(value.omitted)} more characters>")
+        elif kind in (bytes, bytearray, model.TruncatedBytes):
+            body = _bytes_repr(value, self.limit - self.size + 2)
+            kind_name = value.kind if isinstance(value, model.TruncatedBytes) else kind.__name__
+            if kind_name != "bytes":
+                body = f"{as_text(kind_name)}({body})"
+            self.write(body)
+            if isinstance(value, model.TruncatedBytes):
+                self.write(f"<… {_count(value.omitted)} more bytes>")
+        elif kind is int:
+            self.write(int_text(value))
+        elif kind in (bool, float, complex) or value is None or value is Ellipsis \
+                or value is NotImplemented:
+            self.write(repr(value))
+        elif kind is slice:
+            self.write("slice(")
+            for i, part in enumerate((value.start, value.stop, value.step)):
+                if i:
+                    self.write(", ")
+                self.value(part, depth + 1)
+            self.write(")")
+        elif isinstance(value, model.Cut):
+            self.write(f"<… {_count(value.count)} more {as_text(value.unit)}>")
+        elif isinstance(value, model.ObjectSnapshot):
+            if isinstance(value.repr, str):
+                self.write(value.repr[: self.limit - self.size + 1])
+            else:
+                self.value(value.repr, depth + 1)
+        else:  # the loader's own stand-ins, or a real object restored under --trust
+            try:
+                text = repr(value)
+            except Exception as exc:  # a malformed snapshot must not end a listing
+                text = f"<repr failed: {type(exc).__name__}>"
+            self.write(text[: self.limit - self.size + 1])
+
+    def container(self, value: Any, kind: type, depth: int) -> None:
+        if id(value) in self.active:
+            self.write(_CLOSED[kind])
+            return
+        if kind is dict:
+            opening, closing = "{", "}"
+        elif kind is list:
+            opening, closing = "[", "]"
+        elif kind is tuple:
+            opening, closing = "(", ",)" if len(value) == 1 else ")"
+        else:
+            if not value:
+                self.write(f"{kind.__name__}()")
+                return
+            opening = "{" if kind is set else f"{kind.__name__}({{"
+            closing = "}" if kind is set else "})"
+        if depth >= MAX_REPR_DEPTH and value:
+            self.write(f"{opening}...{closing}")
+            return
+        self.write(opening)
+        self.active.add(id(value))
+        try:
+            for i, item in enumerate(value.items() if kind is dict else value):
+                if i:
+                    self.write(", ")
+                if kind is dict:
+                    self.value(item[0], depth + 1)
+                    self.write(": ")
+                    item = item[1]
+                self.value(item, depth + 1)
+        finally:
+            self.active.discard(id(value))
+        self.write(closing)
+
+
+def _str_repr(text: str, limit: int) -> str:
+    """``repr(text)``, from at most ``limit`` of its characters (its end is cut anyway)."""
+    return str.__repr__(text if len(text) <= limit else text[:limit])
+
+
+def _bytes_repr(data: Any, limit: int) -> str:
+    return bytes.__repr__(bytes(data if len(data) <= limit else data[:limit]))
+
+
+def _count(value: Any) -> str:
+    """A count as ``1,234`` (the model types' style), safe for any value from a file."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value, "{:,}")
+    return bounded_repr(value, 60)
+
+
+def int_text(value: int, style: str = "{}") -> str:
+    """``repr`` of an int, or ``<int with N bits>`` for one too long to write as digits.
+
+    Converting a huge int to decimal is quadratic, and refused past
+    ``sys.get_int_max_str_digits()``; a file can hold an int of millions of bits.
+    """
+    value = int(value)
+    bits = value.bit_length()
+    if bits <= MAX_INT_BITS:
+        try:
+            return style.format(value)
+        except ValueError:  # a lower sys.set_int_max_str_digits() than the default
+            pass
+    return f"<int with {bits:,} bits>"
+
+
+def as_text(value: Any, limit: int = REPR_LIMIT) -> str:
+    """A value from a file that belongs in a line of text: a ``str`` as it is, else its
+    bounded repr. Use it wherever a name, line number or message goes into an f-string."""
+    if isinstance(value, str):
+        return value
+    return bounded_repr(value, limit)
+
+
 def bounded_repr(value: Any, limit: int = REPR_LIMIT) -> str:
     """The repr of a captured value, cut at ``limit`` characters.
 
     Captured values are plain builtins and the ``model`` types, whose reprs
     run no code from the dump; a repr that fails anyway is reported, not raised.
+    The work is bounded by ``limit`` too (see ``_Repr``), so a shared or huge
+    value costs no more than a small one.
     """
+    writer = _Repr(limit)
     try:
-        text = repr(value)
-    except Exception as exc:  # a malformed snapshot must not end a listing
-        text = f"<repr failed: {type(exc).__name__}>"
+        writer.value(value)
+    except _Full:
+        pass
+    except RecursionError:  # only a --trust object's own repr can nest this deep
+        writer.parts.append("<repr failed: RecursionError>")
+    text = "".join(writer.parts)
     if len(text) > limit:
         return text[: limit - 1] + "…"
     return text

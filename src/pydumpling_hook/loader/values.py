@@ -15,6 +15,7 @@ import keyword
 from typing import Any
 
 from .. import model
+from .records import integer
 
 NAME_LIMIT = 200
 """Longest type or frame name kept from a file, in characters."""
@@ -34,10 +35,8 @@ def clean_text(value: Any, default: str, limit: int = NAME_LIMIT) -> str:
 
 
 def clean_count(value: Any) -> int:
-    """A non-negative int from a file; anything else counts as 0."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return 0
+    """A non-negative int from a file, at most ``MAX_COUNT``; anything else counts as 0."""
+    return integer(value) or 0
 
 
 class NotCaptured:
