@@ -9,9 +9,12 @@ print the one warning line and return ``None``.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from . import hooks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any
 
 
 def _write(exc: Any, filename: Any, reason: str) -> Any:

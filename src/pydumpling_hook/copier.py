@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from itertools import islice
 from types import FunctionType, MethodType, ModuleType
-from typing import Any, Iterable
 
 from .model import Cut, ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any, Iterable
 
 NoneType = type(None)
 ATOMIC = frozenset({int, float, bool, NoneType, complex, type(Ellipsis)})

@@ -14,13 +14,20 @@ from __future__ import annotations
 
 import builtins
 import io
-import json
 import pickle
 import struct
 import zlib
-from typing import Any, Callable, Mapping
 
 from . import model
+
+try:
+    from _json import encode_basestring_ascii as _quote
+except ImportError:  # pragma: no cover - interpreters without the C accelerator
+    from json.encoder import encode_basestring_ascii as _quote
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any, Callable, Mapping
 
 MAGIC = b"\x89PYDUMPLING\r\n\x1a\n\x00\x00"
 FORMAT_VERSION = 1
@@ -37,6 +44,22 @@ _SAFE_BUILTINS = {
 hostile file would run for hours."""
 MAX_SKIP = 1 << 40
 """Longest section a reader skips over; a longer one is a corrupt length, not data."""
+
+
+def _json_text(value: Any) -> str:
+    """JSON for the header's flat data, without importing ``json`` (it pulls in ``re``,
+    ~10 ms in a crashing process). The string escaping is json's own C function."""
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float) and value - value == 0:
+        return float.__repr__(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_quote(str(k))}:{_json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(map(_json_text, value)) + "]"
+    return _quote(str(value))
 
 
 class DumpError(Exception):
@@ -57,10 +80,7 @@ def encode(body: dict, summary: dict, originals: dict | None = None) -> bytes:
             "raw_length": len(raw), "crc32": zlib.crc32(data),
         })
         payload.append(data)
-    header = json.dumps(
-        {"format": FORMAT_VERSION, "summary": summary, "sections": table},
-        ensure_ascii=True, default=str,
-    ).encode()
+    header = _json_text({"format": FORMAT_VERSION, "summary": summary, "sections": table}).encode()
     return b"".join([MAGIC, struct.pack(">I", len(header)), header, *payload])
 
 
@@ -78,6 +98,8 @@ def _read_header_from(fh: Any, path: str) -> dict:
     raw = fh.read(size)
     if len(raw) < size:
         raise DumpError(f"{path}: truncated dump (cut inside the header)")
+    import json
+
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
 
 from . import dumpfile, snapshot, writer
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any
 
 
 class CaptureFailed(Exception):

@@ -9,7 +9,10 @@ removing a class here is a format change (see ``docs/FORMAT.md``).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any
+
 
 
 class Cut:

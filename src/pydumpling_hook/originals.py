@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import pickle
-from typing import Any, Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any, Iterable
 
 MAX_VALUE = 16 << 20
 MAX_TOTAL = 128 << 20

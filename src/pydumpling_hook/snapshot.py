@@ -17,10 +17,13 @@ import threading
 import time
 from collections import deque
 from itertools import islice
-from typing import Any, Iterator
 
 from ._version import __version__
 from .copier import Copier, copy_frame_locals
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any, Iterator
 
 CO_OPTIMIZED = 0x0001
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -271,30 +274,44 @@ class Snapshot:
 
     def sources(self) -> dict:
         """Embed each file of the stacks once, within the per-file and total bounds."""
-        import linecache
-
         budgets = self.settings.budgets
         out = {}
         total = 0
         for filename, module_globals in self.filenames.items():
-            try:
-                if filename not in linecache.cache:
-                    if os.path.isfile(filename):
-                        if os.path.getsize(filename) > budgets.source_file:
-                            continue
-                        module_globals = None
-                    elif filename.startswith("<") and filename.endswith(">"):
-                        continue
-                lines = linecache.getlines(filename, module_globals)
-            except Exception:
-                continue
-            text = "".join(lines)
-            if not text or len(text) > budgets.source_file or total + len(text) > (
-                    budgets.sources_total):
+            text = _source_text(filename, module_globals, budgets.source_file)
+            if not text or total + len(text) > budgets.sources_total:
                 continue
             total += len(text)
             out[filename] = text
         return out
+
+
+def _source_text(filename: str, module_globals: Any, limit: int) -> str | None:
+    """The text Python would show for ``filename``: linecache's copy if it has one
+    (``<stdin>``, IPython cells, edited files), else the file, else the module's loader.
+
+    Plain UTF-8 files are read directly, so a crash in a program that never imported
+    ``linecache`` (and ``tokenize``, and ``re``) does not pay for them.
+    """
+    cache = getattr(sys.modules.get("linecache"), "cache", {})
+    try:
+        if filename not in cache and os.path.isfile(filename):
+            if os.path.getsize(filename) > limit:
+                return None
+            with open(filename, "rb") as fh:
+                data = fh.read(limit + 1)
+            head = data[:200].split(b"\n", 2)[:2]
+            if not any(b"coding" in line for line in head):
+                return data.decode("utf-8", "replace")[:limit]
+            module_globals = None
+        elif filename not in cache and filename.startswith("<") and filename.endswith(">"):
+            return None
+        import linecache
+
+        text = "".join(linecache.getlines(filename, module_globals))
+    except Exception:
+        return None
+    return text if len(text) <= limit else None
 
 
 def _is_group(exc: BaseException) -> bool:
