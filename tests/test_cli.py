@@ -293,3 +293,20 @@ def test_json_conversion_rules() -> None:
     assert out["nan"] == "nan" and out["set"] == [1, 2, 3] and out["complex"] == "1j"
     assert out["(1, 2)"] == "tuple key"
     assert out["cyclic"] == {"self": {"__cycle__": "dict"}}
+
+
+def test_locals_show_captured_objects_attributes(tmp_path):
+    """The README demo: an object's attributes are listed under it, secrets redacted."""
+    demo = Path(__file__).parent.parent / "examples" / "demo.py"
+    run_python([str(demo)], env=clean_env(PYDUMPLING_DIR=str(tmp_path)))
+    (dump,) = dumps_in(tmp_path)
+    result = run_open(str(dump), "--print", "--locals")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    at = lines.index(next(ln for ln in lines if ln.startswith("    order = <__main__.Order")))
+    assert lines[at + 1:at + 4] == [
+        "        .order_id = 42",
+        "        .items = [{'qty': 2, 'unit_price': 9.5}, {'qty': 1, 'unit_price': None}]",
+        "        .api_token = <redacted>",
+    ]
+    assert "tok-1234567890" not in dump.read_bytes().decode("latin-1")

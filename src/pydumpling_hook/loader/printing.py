@@ -38,6 +38,7 @@ from typing import IO, Any, Dict, Iterable, Iterator, List, Tuple
 
 from .records import MAX_EXCEPTIONS, MAX_MRO, MAX_SPAN, line, positions, sequence, stack
 from .text import as_text, bounded_repr, exception_line, type_name
+from .values import Snapshot
 
 Exc = Dict[str, Any]
 Frame = Dict[str, Any]
@@ -54,6 +55,8 @@ MAX_CHUNKS = 10_000
 MAX_OUTPUT = 8 << 20
 """Most characters one print writes; past either bound it says so and stops."""
 MAX_LOCALS = 1000
+MAX_ATTRS = 20
+ATTR_REPR_LIMIT = 120
 """Most variables shown per frame (capture keeps at most 1000 items per container)."""
 MAX_SOURCE_LINES = 200_000
 """Most source lines one print examines for multi-line instructions (3.13 carets)."""
@@ -480,6 +483,19 @@ def format_frame(frame: Frame, sources: Sources, rules: Rules, with_locals: bool
     return "\n".join(rows) + "\n"
 
 
+def _attribute_rows(value: Any) -> List[str]:
+    """A captured object's own attributes, one level deep: its default repr alone
+    (``<app.Order object at 0x…>``) says nothing about what was in it."""
+    if not isinstance(value, Snapshot):
+        return []
+    attrs = vars(value)
+    rows = [f"        .{as_text(key)} = {bounded_repr(item, ATTR_REPR_LIMIT)}"
+            for key, item in islice(attrs.items(), MAX_ATTRS)]
+    if len(attrs) > MAX_ATTRS:
+        rows.append(f"        # ... {len(attrs) - MAX_ATTRS:,} more attributes not shown")
+    return rows
+
+
 def format_locals(frame: Frame) -> List[str]:
     """``    name = repr`` for each variable, sorted, like ``traceback``'s capture_locals.
 
@@ -490,7 +506,10 @@ def format_locals(frame: Frame) -> List[str]:
     names = names if isinstance(names, dict) else {}
     shown = sorted(((as_text(name), value) for name, value in islice(names.items(), MAX_LOCALS)),
                    key=lambda item: item[0])
-    rows = [f"    {name} = {bounded_repr(value)}" for name, value in shown]
+    rows = []
+    for name, value in shown:
+        rows.append(f"    {name} = {bounded_repr(value)}")
+        rows.extend(_attribute_rows(value))
     if len(names) > MAX_LOCALS:
         rows.append(f"    # ... {len(names) - MAX_LOCALS:,} more variables not shown")
     if frame.get("locals_note"):
