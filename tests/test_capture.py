@@ -210,23 +210,15 @@ def test_chained_exceptions_and_notes(crash, body):
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is 3.11+")
 def test_exception_groups(crash, body):
-    result, dumps = crash("""
-        def fail(n):
-            mine = n
-            raise ValueError(f"v{n}")
-        errors = []
-        for i in range(2):
-            try:
-                fail(i)
-            except ValueError as e:
-                errors.append(e)
-        raise ExceptionGroup("many", errors)
-    """)
+    result, dumps = crash((CRASHES / "groups.py").read_text())
     exc = body(dumps[0])["exception"]
-    assert exc["type"]["qualname"] == "ExceptionGroup"
-    members = exc["members"]
-    assert [m["message"] for m in members] == ["v0", "v1"]
-    assert frames_by_name(members[1])["fail"]["locals"]["mine"] == 1
+    assert exc["type"]["qualname"] == "ExceptionGroup" and exc["message"].startswith("outer")
+    inner, key_error, *rest = exc["members"]
+    assert inner["message"].startswith("inner") and len(inner["members"]) == 2
+    assert key_error["type"]["qualname"] == "KeyError" and len(rest) == 17
+    first = inner["members"][0]
+    assert first["notes"] == ["while handling item 0"]
+    assert frames_by_name(first)["fail"]["locals"] == {"kind": "type", "n": 0}
 
 
 NASTY = """
