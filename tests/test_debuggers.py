@@ -161,6 +161,33 @@ def test_readme_session(make_dump, tmp_path, debugger):
     assert session.quit() == 0
 
 
+@pytest.mark.parametrize("debugger", LINE_DEBUGGERS)
+def test_expressions_and_listing_commands(make_dump, tmp_path, debugger):
+    session = open_session(make_dump(APP), tmp_path, debugger)
+    assert session.run("p a + 41").strip() == "42"
+    assert session.run("pp [a, b]").strip() == "[1, '2']"
+    assert "c = a + b" in session.run("list")
+    session.run("up")
+    session.run("down")
+    assert session.run("p b").strip() == "'2'"
+    assert session.quit() == 0
+
+
+def test_pdb_display_and_interact(make_dump, tmp_path):
+    session = open_session(make_dump(APP), tmp_path, "pdb")
+    assert session.run("display a").strip() == "display a: 1"
+    child = session.child
+    child.sendline("interact")
+    child.expect(">>> ")
+    child.sendline("print(a + 100, b)")
+    child.expect(r"101 2")
+    child.expect(">>> ")
+    child.sendcontrol("d")
+    session._wait()
+    assert session.run("p a").strip() == "1"
+    assert session.quit() == 0
+
+
 def test_pdb_opens_the_cause_on_request(make_dump, tmp_path):
     dump = make_dump(CHAINED)
     session = open_session(dump, tmp_path, "pdb", "--exception", "cause")
