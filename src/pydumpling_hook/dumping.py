@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from . import dumpfile, snapshot, writer
 
@@ -47,7 +46,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
             directory = writer.ensure_directory(os.path.dirname(path))
             return writer.write_atomic(directory, os.path.basename(path), data, replace=True)
         directory = writer.ensure_directory(settings.directory)
-        name = writer.dump_name(time.time(), os.getpid(), label or summary["thread"],
+        name = writer.dump_name(body["meta"]["timestamp"], os.getpid(), label or summary["thread"],
                                 summary["exc_type"])
         path = writer.write_atomic(directory, name, data)
         writer.prune(directory, settings.max_dumps, settings.max_bytes, keep=path)

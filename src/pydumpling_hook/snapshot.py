@@ -20,6 +20,7 @@ from itertools import islice
 
 from ._version import __version__
 from .copier import Copier, copy_frame_locals
+from .writer import utc_stamp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -35,17 +36,6 @@ _GROUP = getattr(builtins, "BaseExceptionGroup", None)
 def is_own_frame(frame: Any) -> bool:
     """Frames of this package (hooks, decorators) are not part of the user's crash."""
     return frame.f_code.co_filename.startswith(PACKAGE_DIR)
-
-
-def utc_stamp(when: float) -> str:
-    micro = int((when % 1) * 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{micro:06d}Z"
-
-
-def type_name(cls: type) -> str:
-    module = getattr(cls, "__module__", None)
-    name = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
-    return name if module in (None, "builtins", "__main__") else f"{module}.{name}"
 
 
 class _Frame:

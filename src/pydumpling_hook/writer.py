@@ -56,11 +56,17 @@ def _part(text: Any, limit: int = 80) -> str:
     return "".join(out)[:limit].strip("._") or "x"
 
 
+def utc_stamp(when: float, compact: bool = False) -> str:
+    """ISO 8601 UTC with microseconds; ``compact`` drops the separators for file names."""
+    micro = int((when % 1) * 1_000_000)
+    layout = "%Y%m%dT%H%M%S" if compact else "%Y-%m-%dT%H:%M:%S"
+    return time.strftime(layout, time.gmtime(when)) + f".{micro:06d}Z"
+
+
 def dump_name(when: float, pid: int, thread: str, kind: str, suffix: str = "dump") -> str:
     """``20261125T101112.123456Z-<pid>-<thread>-<Type>.dump``: sorts by time, says what."""
-    micro = int((when % 1) * 1_000_000)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(when)) + f".{micro:06d}Z"
-    return f"{stamp}-{pid}-{_part(thread)}-{_part(kind.rsplit('.', 1)[-1])}.{suffix}"
+    kind = _part(kind.rsplit(".", 1)[-1])
+    return f"{utc_stamp(when, compact=True)}-{pid}-{_part(thread)}-{kind}.{suffix}"
 
 
 def ensure_directory(directory: str) -> str:

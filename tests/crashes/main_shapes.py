@@ -13,4 +13,5 @@ def run():
         add(1, "x")
 
 
-run()
+if __name__ == "__main__":
+    run()

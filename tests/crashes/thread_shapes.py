@@ -1,20 +1,6 @@
 import threading
 
-
-def add(a, b):
-    return (a) + b  # trailing comment
-
-
-def lookup(data):
-    return data["user"] ["name"]
-
-
-def run():
-    try:
-        lookup({"user": {}})
-    except KeyError:
-        add(1, "x")
-
+from main_shapes import run
 
 t = threading.Thread(target=run, name="shapes")
 t.start()

@@ -30,7 +30,6 @@ class Entry(NamedTuple):
     site: str
     size: int
     path: str
-    readable: bool
 
 
 def default_directory() -> str:
@@ -48,13 +47,13 @@ def _dump_entry(path: str, stat: os.stat_result) -> Entry:
         summary = read_header(path)["summary"]
     except DumpError as exc:
         reason = str(exc).split(": ", 1)[-1]
-        return Entry(_mtime_iso(stat), f"<unreadable: {reason}>", "-", stat.st_size, path, False)
+        return Entry(_mtime_iso(stat), f"<unreadable: {reason}>", "-", stat.st_size, path)
     time = summary.get("time")
     if not isinstance(time, str):
         time = _mtime_iso(stat)
     text = exception_line(str(summary.get("exc_type", "?")), str(summary.get("message") or ""))
     site = _short_site(str(summary.get("site") or "-"))
-    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path, True)
+    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path)
 
 
 def _short_site(site: str) -> str:
@@ -68,9 +67,9 @@ def _fatal_entry(path: str, stat: os.stat_result) -> Entry:
         with open(path, "rb") as fh:
             first = fh.read(4096).decode("utf-8", "replace").strip().split("\n", 1)[0]
     except OSError as exc:
-        return Entry(_mtime_iso(stat), f"<unreadable: {exc.strerror}>", "-", 0, path, False)
+        return Entry(_mtime_iso(stat), f"<unreadable: {exc.strerror}>", "-", 0, path)
     text = exception_line("FatalError", first.strip())
-    return Entry(_mtime_iso(stat), one_line(text, MESSAGE_LIMIT), "-", stat.st_size, path, True)
+    return Entry(_mtime_iso(stat), one_line(text, MESSAGE_LIMIT), "-", stat.st_size, path)
 
 
 def scan(directory: str) -> List[Entry]:
