@@ -103,15 +103,17 @@ def test_previous_hooks_are_chained_and_uninstall_restores(tmp_path, dump_dir):
     assert len(dumps_in(dump_dir)) == 1
 
 
-@pytest.mark.parametrize("code,rc", [
-    ("raise SystemExit(3)", 3),
-    ("raise KeyboardInterrupt", 130 if sys.platform != "win32" else 1),
-    ("import sys; sys.exit('bye')", 1),
+@pytest.mark.parametrize("code", [
+    "raise SystemExit(3)",
+    "raise KeyboardInterrupt",
+    "import sys; sys.exit('bye')",
 ])
-def test_exits_and_interrupts_leave_no_dump(crash, code, rc):
+def test_exits_and_interrupts_leave_no_dump(crash, tmp_path, code):
     result, dumps = crash(code)
+    baseline = run_python([str(tmp_path / "crash.py")], cwd=tmp_path)
     assert dumps == []
-    assert result.returncode in (rc, -2, 1)
+    assert result.returncode == baseline.returncode != 0
+    assert result.stderr == baseline.stderr
 
 
 def test_skip_is_configurable(tmp_path, dump_dir):
