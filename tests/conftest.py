@@ -82,7 +82,7 @@ def crash(tmp_path: Path, dump_dir: Path):
 
 @pytest.fixture
 def body():
-    from pydumpling_hook import dumpfile
+    from pydumpling_hook.dumpformat import dumpfile
 
     return lambda path: dumpfile.read_body(str(path))
 

@@ -28,7 +28,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, NamedTuple, Tuple
 
-from pydumpling_hook import dumpfile, model
+from pydumpling_hook.dumpformat import dumpfile, model
 
 PREFIX = len(dumpfile.MAGIC) + 4
 CRASHES = Path(__file__).resolve().parent / "crashes"
@@ -451,8 +451,9 @@ def crafted(seeds: List[Seed], marker: Path) -> List[Case]:
         ("getattr", _global("builtins", "getattr") + b"(" + _global("os", "path") + _str("join")
          + b"tR"),
         ("import", _call("builtins", "__import__", "os")),
-        ("model-module-escape", _call("pydumpling_hook.model", "__builtins__", "x")),
-        ("dumpfile-global", _call("pydumpling_hook.dumpfile", "read_originals", "/etc/passwd")),
+        ("model-module-escape", _call("pydumpling_hook.dumpformat.model", "__builtins__", "x")),
+        ("dumpfile-global",
+         _call("pydumpling_hook.dumpformat.dumpfile", "read_originals", "/etc/passwd")),
         ("copyreg", _call("copyreg", "_reconstructor", "x")),
         ("set-of-range", _global("builtins", "set") + b"(" + _global("builtins", "range")
          + b"(\x8a\x06\x00\x10\xa5\xd4\xe8\x00tRtR"),

@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import CRASHES, clean_env, dumps_in, run_python, strip_notice, write_script
 
-from pydumpling_hook.model import Cut, ObjectSnapshot, Redacted, TruncatedBytes
+from pydumpling_hook.dumpformat.model import Cut, ObjectSnapshot, Redacted, TruncatedBytes
 
 SIMPLE = (CRASHES / "readme.py").read_text()
 
@@ -64,7 +64,7 @@ def test_without_variable_nothing_is_imported(tmp_path):
 
 def test_install_is_cheap_and_does_not_import_the_engine():
     code = ("import sys, pydumpling_hook; pydumpling_hook.install(); "
-            "print(sorted(m for m in ('dill', 'pickle', 'zlib', 'pydumpling_hook.snapshot', "
+            "print(sorted(m for m in ('dill', 'pickle', 'zlib', 'pydumpling_hook.engine.snapshot', "
             "'pydumpling_hook.loader', 'inspect') if m in sys.modules))")
     result = run_python(["-c", code])
     assert result.stdout.strip() == "[]", result.stderr
@@ -373,7 +373,7 @@ def test_predecessor_api(tmp_path, body):
 
 
 def test_originals_are_opt_in(tmp_path, dump_dir):
-    from pydumpling_hook import dumpfile
+    from pydumpling_hook.dumpformat import dumpfile
 
     source = """
         import collections

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import CRASHES, clean_env, dump_of, dumps_in, run_python
 
-from pydumpling_hook import dumpfile
+from pydumpling_hook.dumpformat import dumpfile
 
 
 def run_open(*args: str, env: dict | None = None, cwd: Path | None = None):
@@ -252,7 +252,8 @@ def test_loader_modes_do_not_import_capture_or_dill(readme_dump: Path) -> None:
         f"for args in (['--print', {str(readme_dump)!r}], ['--json', {str(readme_dump)!r}],\n"
         f"             ['--list', {str(readme_dump.parent)!r}]):\n"
         "    assert main(args) == 0\n"
-        "bad = [m for m in ('dill', 'pydumpling_hook.snapshot', 'pydumpling_hook.copier',\n"
+        "bad = [m for m in ('dill', 'pydumpling_hook.engine.snapshot',\n"
+        "                   'pydumpling_hook.engine.copier',\n"
         "                   'pdb', 'IPython', 'pudb') if m in sys.modules]\n"
         "print('IMPORTED', bad, file=sys.stderr)\n"
     )
@@ -270,7 +271,7 @@ def test_predecessor_debug_form(readme_dump: Path) -> None:
 
 
 def test_json_conversion_rules() -> None:
-    from pydumpling_hook import model
+    from pydumpling_hook.dumpformat import model
     from pydumpling_hook.loader.export import to_jsonable
 
     snap = model.ObjectSnapshot("shop", "Order", "<shop.Order object at 0x1>")

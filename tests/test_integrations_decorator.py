@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 
-import pytest
 from conftest import assert_same_behaviour, notices
 
 from pydumpling_hook.decorator import capture
@@ -158,10 +157,9 @@ def test_nested_captures_and_logging_make_one_dump(compare, body):
 def test_package_exports_capture():
     import pydumpling_hook
 
+    pydumpling_hook.install()  # imports the engine's install-time modules
     try:
-        exported = pydumpling_hook.capture
-    except AttributeError:
-        pytest.skip("pydumpling_hook.capture is not exported yet (needs the engine renamed)")
-    if inspect.ismodule(exported):
-        pytest.skip("pydumpling_hook.capture is still the engine module")
-    assert exported is capture
+        assert pydumpling_hook.capture is capture
+        assert not inspect.ismodule(pydumpling_hook.capture)
+    finally:
+        pydumpling_hook.uninstall()

@@ -8,7 +8,7 @@ HEAVY = ("asyncio", "logging", "multiprocessing", "concurrent.futures", "wrapt",
          "signal", "enum", "typing", "inspect", "faulthandler", "traceback",
          "pydumpling_hook.integrations.aio", "pydumpling_hook.integrations.logs",
          "pydumpling_hook.integrations.processes", "pydumpling_hook.integrations.fatal",
-         "pydumpling_hook.integrations.ondemand", "pydumpling_hook.snapshot")
+         "pydumpling_hook.integrations.ondemand", "pydumpling_hook.engine.snapshot")
 
 
 def test_auto_install_imports_nothing_heavy(tmp_path):

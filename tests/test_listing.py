@@ -69,7 +69,7 @@ def test_default_directory_without_variable(tmp_path: Path) -> None:
 
 
 def test_list_reads_only_headers(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pydumpling_hook import dumpfile
+    from pydumpling_hook.dumpformat import dumpfile
 
     def refuse(*args, **kwargs):
         raise AssertionError("--list decoded a body")

@@ -70,7 +70,7 @@ def crash_and_print(python: str, scenario: tuple, tmp_path: Path) -> tuple:
     dumps = dumps_in(dump_dir)
     assert len(dumps) == 1, hooked.stderr
     if scenario[-1] == "syntax":
-        from pydumpling_hook.dumpfile import read_body
+        from pydumpling_hook.dumpformat.dumpfile import read_body
 
         if "args" not in read_body(str(dumps[0]))["exception"]:
             pytest.xfail("capture does not record SyntaxError.args yet (see FORMAT.md EXC.args)")

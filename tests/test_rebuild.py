@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from pydumpling_hook import config, dumpfile, model, snapshot
+from pydumpling_hook import config
+from pydumpling_hook.dumpformat import dumpfile, model
+from pydumpling_hook.engine import snapshot
 from pydumpling_hook.loader import DumpError, TargetNotFound, load
 from pydumpling_hook.loader.dump import Dump
 from pydumpling_hook.loader.exceptions import build_exception_graph

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import clean_env, run_python, write_script
 
-from pydumpling_hook import dumpfile
-from pydumpling_hook.model import Redacted
+from pydumpling_hook.dumpformat import dumpfile
+from pydumpling_hook.dumpformat.model import Redacted
 
 WORDS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "auth",
          "authorization", "cookie", "session", "csrf", "private_key", "credential",

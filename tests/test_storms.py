@@ -6,7 +6,7 @@ import os
 
 from conftest import clean_env, dumps_in, run_python, write_script
 
-from pydumpling_hook import dumpfile
+from pydumpling_hook.dumpformat import dumpfile
 
 
 def test_identical_thread_crashes_are_capped_and_counted(crash, body):
@@ -80,7 +80,7 @@ def test_many_processes_at_once_into_one_directory(tmp_path, dump_dir):
 
 
 def test_symlinked_dump_name_is_never_written_through(tmp_path):
-    from pydumpling_hook import writer
+    from pydumpling_hook.engine import writer
 
     target = tmp_path / "victim"
     target.write_text("precious")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from . import hooks
+from . import config, hooks
+from .engine import points
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -18,15 +19,15 @@ if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing proc
 
 
 def _write(exc: Any, filename: Any, reason: str) -> Any:
-    from .dumping import CaptureFailed, write_dump
+    from .engine.dumping import CaptureFailed, write_dump
 
     try:
-        path = write_dump(hooks.current_settings(), exc, reason=reason, filename=filename)
+        path = write_dump(config.current(), exc, reason=reason, filename=filename)
     except CaptureFailed as error:
-        hooks.warn(f"could not write dump: {error}")
+        points.warn(f"could not write dump: {error}")
         return None
     if isinstance(exc, BaseException):
-        hooks.mark_dumped(exc, path)
+        points.mark_dumped(exc, path)
     return path
 
 

@@ -89,6 +89,18 @@ class Settings(_Record):
     __slots__ = tuple(_defaults)
 
 
+_current: list = [None]
+
+
+def current() -> Settings:
+    """The settings ``install()`` chose, or fresh ones from the environment."""
+    return _current[0] or from_environment()
+
+
+def set_current(settings: Settings | None) -> None:
+    _current[0] = settings
+
+
 def _flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:

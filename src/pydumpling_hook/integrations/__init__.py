@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import hooks
+from ..engine.points import warn
 from . import _patch, unraisable
 
 TYPE_CHECKING = False
@@ -84,4 +84,4 @@ def _guarded(name: str, function: Any, *args: Any) -> None:
     try:
         function(*args)
     except Exception as error:
-        hooks.warn(f"{name} integration failed: {type(error).__name__}: {error}")
+        warn(f"{name} integration failed: {type(error).__name__}: {error}")

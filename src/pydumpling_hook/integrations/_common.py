@@ -1,7 +1,7 @@
 """What every capture point does with what it caught, written once.
 
 The rules themselves (dedup, storm limit, skip list, the warning line) live in
-``hooks.capture_exception``; this adds what the integrations share on top:
+``engine.points.capture_exception``; this adds what the integrations share on top:
 never letting our own failure escape into the application, dumping before the
 wrapped code runs but announcing after its output, and dumping the live
 stacks when there is no exception at all.
@@ -9,7 +9,8 @@ stacks when there is no exception at all.
 
 from __future__ import annotations
 
-from .. import hooks
+from .. import config
+from ..engine import points
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at interpreter start
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at interpreter start
 
 def capture(exc: Any, reason: str, extra: Any = None, tb: Any = None,
             announce: bool = True) -> Any:
-    """Dump ``exc`` through ``hooks.capture_exception``; return the path or ``None``.
+    """Dump ``exc`` through ``engine.points.capture_exception``; return the path or ``None``.
 
     ``tb`` is attached first when the exception arrived without its traceback
     (``exc_info`` tuples and unraisable hooks carry it separately). Any error
@@ -28,9 +29,9 @@ def capture(exc: Any, reason: str, extra: Any = None, tb: Any = None,
     try:
         if tb is not None and isinstance(exc, BaseException) and exc.__traceback__ is None:
             exc.__traceback__ = tb
-        return hooks.capture_exception(exc, reason, extra=extra, announce=announce)
+        return points.capture_exception(exc, reason, extra=extra, announce=announce)
     except Exception as error:
-        hooks.warn(f"{reason} capture failed: {type(error).__name__}: {error}")
+        points.warn(f"{reason} capture failed: {type(error).__name__}: {error}")
         return None
 
 
@@ -52,23 +53,23 @@ def capture_around(call: Callable[[], Any], exc: Any, reason: str, extra: Any = 
 
 def announce_dump(path: Any) -> None:
     """The one notice line, unless quiet; nothing if nothing was written."""
-    hooks.announce_dump(path)
+    points.announce_dump(path)
 
 
 def dump_live(reason: str, extra: Any = None) -> Any:
     """Dump every thread's live stack (no exception); the program goes on."""
     try:
-        from ..dumping import CaptureFailed, write_dump
+        from ..engine.dumping import CaptureFailed, write_dump
 
-        settings = hooks.current_settings()
+        settings = config.current()
         try:
             path = write_dump(settings, None, reason=reason, extra=extra)
         except CaptureFailed as error:
-            hooks.warn(f"could not write dump: {error}")
+            points.warn(f"could not write dump: {error}")
             return None
     except Exception as error:
-        hooks.warn(f"{reason} dump failed: {type(error).__name__}: {error}")
+        points.warn(f"{reason} dump failed: {type(error).__name__}: {error}")
         return None
     if not settings.quiet:
-        hooks.warn(f"dump written to {path}")
+        points.warn(f"dump written to {path}")
     return path

@@ -105,9 +105,9 @@ def _run(tag: str, callback: Callable, module: Any) -> None:
     try:
         callback(module)
     except Exception as error:  # a patch that does not fit this Python: carry on without it
-        from .. import hooks
+        from ..engine.points import warn
 
-        hooks.warn(f"{tag} integration not enabled: {type(error).__name__}: {error}")
+        warn(f"{tag} integration not enabled: {type(error).__name__}: {error}")
 
 
 class _Loader:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from .. import hooks
+from ..engine.points import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at interpreter start
@@ -42,12 +42,12 @@ def apply(settings: Any) -> None:
     import faulthandler
 
     if faulthandler.is_enabled():
-        hooks.warn("faulthandler is already enabled; fatal errors keep going where it writes")
+        warn("faulthandler is already enabled; fatal errors keep going where it writes")
         return
     try:
         path, fd = _open(settings.directory)
     except Exception as error:
-        hooks.warn(f"no fatal-error file: {error}")
+        warn(f"no fatal-error file: {error}")
         return
     faulthandler.enable(file=fd, all_threads=True)
     _state.update(directory=settings.directory, path=path, fd=fd, pid=os.getpid())
@@ -79,7 +79,7 @@ def _open(directory: str) -> tuple:
     import threading
     import time
 
-    from ..writer import dump_name, ensure_directory
+    from ..engine.writer import dump_name, ensure_directory
 
     where = ensure_directory(directory)
     _sweep(where)
@@ -93,7 +93,7 @@ def _open(directory: str) -> tuple:
 
 def _sweep(directory: str) -> None:
     """Remove the empty ``.fatal`` files left by processes that no longer exist."""
-    from ..writer import is_dump_name
+    from ..engine.writer import is_dump_name
 
     try:
         with os.scandir(directory) as entries:

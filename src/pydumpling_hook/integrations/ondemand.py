@@ -9,7 +9,7 @@ that was already installed for that signal is called after the dump.
 
 from __future__ import annotations
 
-from .. import hooks
+from ..engine.points import warn
 from ._common import dump_live
 
 TYPE_CHECKING = False
@@ -28,7 +28,7 @@ def apply(settings: Any) -> None:
 
     signum = _number(_signal, str(wanted))
     if signum is None:
-        hooks.warn(f"unknown signal {wanted!r}; no on-demand dump")
+        warn(f"unknown signal {wanted!r}; no on-demand dump")
         return
     if _state.get("signum") == signum and _signal.getsignal(signum) is _handler:
         return
@@ -36,7 +36,7 @@ def apply(settings: Any) -> None:
     try:
         previous = _signal.signal(signum, _handler)
     except (ValueError, OSError) as error:  # not the main thread, or an uncatchable signal
-        hooks.warn(f"cannot handle signal {wanted}: {error}")
+        warn(f"cannot handle signal {wanted}: {error}")
         return
     _state.update(signum=signum, previous=previous)
 

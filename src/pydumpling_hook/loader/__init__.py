@@ -7,7 +7,7 @@ copies wherever that works.
 
 from __future__ import annotations
 
-from ..dumpfile import DumpError, read_body, read_header, read_originals
+from ..dumpformat.dumpfile import DumpError, read_body, read_header, read_originals
 from .debuggers import DEBUGGERS, DebuggerUnavailable
 from .dump import Dump, TargetNotFound, apply_originals
 from .values import FACTORIES

@@ -186,7 +186,7 @@ def _print(args: argparse.Namespace, path: str) -> int:
 
 
 def _json(path: str) -> int:
-    from ..dumpfile import read_body, read_header
+    from ..dumpformat.dumpfile import read_body, read_header
     from .export import write_json
 
     write_json(read_header(path), read_body(path), _text_stdout())
@@ -251,7 +251,7 @@ def _run(argv: Sequence[str] | None) -> int:
     if args.list is not None:
         return _list(args)
     path = _dump_path(args)
-    from ..dumpfile import read_header
+    from ..dumpformat.dumpfile import read_header
 
     read_header(path)  # a bad file fails here, in one line, before any import of a debugger
     if args.print_ or args.locals:
@@ -280,7 +280,7 @@ def main(argv: List[str] | None = None) -> int:
     error: ...`` line; ``PYDUMPLING_TRACEBACK=1`` shows the traceback of an
     unexpected one.
     """
-    from ..dumpfile import DumpError
+    from ..dumpformat.dumpfile import DumpError
     from .debuggers import DebuggerUnavailable
 
     try:

@@ -27,7 +27,7 @@ import math
 from itertools import islice
 from typing import IO, Any, Dict, List
 
-from .. import model
+from ..dumpformat import model
 from .text import MAX_INT_BITS, as_text, bounded_repr, int_text
 from .values import NAME_LIMIT
 

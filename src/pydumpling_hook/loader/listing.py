@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import IO, Any, Iterator, List, NamedTuple
 
 from ..config import DEFAULT_DIR
-from ..dumpfile import DumpError, read_header
+from ..dumpformat.dumpfile import DumpError, read_header
 from .text import exception_line, human_size, one_line
 
 SUFFIXES = (".dump", ".fatal")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from .. import model
+from ..dumpformat import model
 
 REPR_LIMIT = 200
 """Longest repr ``--locals`` and the listing show for one value, in characters."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from .. import model
+from ..dumpformat import model
 from .records import integer
 
 NAME_LIMIT = 200

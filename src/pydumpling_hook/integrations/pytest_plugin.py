@@ -48,25 +48,26 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
         if report.failed:
             report.sections.append(("pydumpling", _dump(item, call, directory)))
     except Exception as error:  # never an internal error because of us
-        from .hooks import warn
+        from ..engine.points import warn
 
         warn(f"pytest plugin: {type(error).__name__}: {error}")
 
 
 def _dump(item: Any, call: Any, directory: str) -> str:
     """Write the dump of this phase's exception; return the line for the report."""
-    from . import hooks
-    from .dumping import CaptureFailed, write_dump
+    from .. import config
+    from ..engine import points
+    from ..engine.dumping import CaptureFailed, write_dump
 
     exc = call.excinfo.value
-    earlier = hooks.already_dumped(exc)
+    earlier = points.already_dumped(exc)
     if earlier and os.path.realpath(os.path.dirname(str(earlier))) == os.path.realpath(directory):
         return f"dump already written to {earlier}"
-    settings = hooks.current_settings().replace(directory=directory, max_per_site=0)
+    settings = config.current().replace(directory=directory, max_per_site=0)
     try:
         path = write_dump(settings, exc, reason="pytest", label=item.nodeid,
                           extra={"test_id": item.nodeid, "when": call.when})
     except CaptureFailed as error:
         return f"could not write dump: {error}"
-    hooks.mark_dumped(exc, path)
+    points.mark_dumped(exc, path)
     return f"dump written to {path}"

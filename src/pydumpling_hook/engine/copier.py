@@ -21,7 +21,7 @@ from __future__ import annotations
 from itertools import islice
 from types import FunctionType, MethodType, ModuleType
 
-from .model import Cut, ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr
+from ..dumpformat.model import Cut, ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process

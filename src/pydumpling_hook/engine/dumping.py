@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
-from . import dumpfile, snapshot, writer
+from ..dumpformat import dumpfile
+from . import snapshot, writer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process

@@ -42,6 +42,8 @@ _SAFE_BUILTINS = {
 }
 """Never ``range``: capture writes ranges as snapshots, and ``set(range(10**12))`` in a
 hostile file would run for hours."""
+_MODEL_MODULES = frozenset({model.__name__, "pydumpling_hook.model"})
+"""Where the model types live now, and where dumps of 0.x (format 1) say they live."""
 MAX_SKIP = 1 << 40
 """Longest section a reader skips over; a longer one is a corrupt length, not data."""
 
@@ -276,7 +278,7 @@ class _SafeUnpickler(pickle.Unpickler):
         return super().load()
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == model.__name__ and name in self._classes:
+        if module in _MODEL_MODULES and name in self._classes:
             return self._classes[name]
         if module == "builtins" and name in _SAFE_BUILTINS:
             return _SAFE_BUILTINS[name]

@@ -165,7 +165,7 @@ def is_own_dump(path: str) -> bool:
     except OSError:
         return False
     try:
-        from .dumpfile import MAGIC
+        from ..dumpformat.dumpfile import MAGIC
 
         return os.read(fd, len(MAGIC)) == MAGIC
     finally:

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from itertools import islice
 
-from ._version import __version__
+from .._version import __version__
 from .copier import Copier, copy_frame_locals
 from .writer import utc_stamp
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing proc
     from typing import Any, Iterator
 
 CO_OPTIMIZED = 0x0001
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 MAX_EXCEPTIONS = 100
 MIN_FRAME_SHARE = 64 << 10
 _GROUP = getattr(builtins, "BaseExceptionGroup", None)
