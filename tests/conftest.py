@@ -56,6 +56,17 @@ def dump_of(directory: Path, crash: str, **env: str) -> Path:
     return dump
 
 
+def need(module: str):
+    """Import ``module`` for a heavy test: skipped where it is not installed, except in
+    the venvs CI gives the heavy extras (PYDUMPLING_HEAVY=1), where a missing module
+    must fail the test rather than hide it."""
+    if os.environ.get("PYDUMPLING_HEAVY") == "1":
+        import importlib
+
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
 @pytest.fixture(scope="module")
 def readme_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The predecessor README's crash (inner/outer, ``c = a + b``), dumped once per module."""
