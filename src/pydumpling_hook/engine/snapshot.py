@@ -20,6 +20,7 @@ from itertools import islice
 
 from .._version import __version__
 from .copier import Copier, copy_frame_locals
+from .redact import Redactor
 from .writer import utc_stamp
 
 TYPE_CHECKING = False
@@ -92,9 +93,9 @@ class Snapshot:
     def __init__(self, settings: Any) -> None:
         self.settings = settings
         budgets = settings.budgets
-        env_values = frozenset(v for v in os.environ.values() if len(v) > 8) | frozenset(
-            v for v in getattr(os, "environb", {}).values() if len(v) > 8)
-        self.copier = Copier(budgets, settings.redact, settings.redact_names, env_values)
+        environ = dict(os.environ) if settings.redact else {}
+        environ.update(getattr(os, "environb", {}) if settings.redact else {})
+        self.copier = Copier(budgets, Redactor(settings.redact, settings.redact_names, environ))
         self.frames: list[_Frame] = []
         self.filenames: dict[str, Any] = {}
         self.frame_copies: dict[int, tuple] = {}
@@ -138,9 +139,8 @@ class Snapshot:
             message = str(exc)
         except Exception:
             message = f"<str() of {cls.__name__} failed>"
-        if len(message) > 8 and message in self.copier.env_values:
-            self.copier.redact()  # raise KeyError(os.environ["API_TOKEN"])-style messages
-            message = "<redacted>"
+        if self.copier.redactor.check_text(message) is not None:
+            message = "<redacted>"  # raise KeyError(os.environ["API_TOKEN"])-style messages
         notes = getattr(exc, "__notes__", None) if "__notes__" in getattr(exc, "__dict__", {}) \
             else None
         frames, cut, cut_at = _cap(_tb_frames(exc.__traceback__), self.settings.budgets.frames)
@@ -373,7 +373,7 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
         info["extra"] = copier.copy(info["extra"])
     info["argv"] = copier.copy_argv(info["argv"])
     body = {
-        "format": 1,
+        "format": 2,
         "meta": info,
         "exception": root,
         "threads": threads,
@@ -386,7 +386,7 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
             originals.extend((rec["path"], i, f) for i, f in enumerate(rec["frames"]))
     live_frames = {id(f.record): f.frame for f in snap.frames + live}
     body["stats"] = {
-        "redacted": copier.redacted,
+        "redacted": dict(copier.redactor.counts),
         "cuts": copier.cuts,
         "copy_errors": copier.errors,
         "spent": copier.spent,
