@@ -171,7 +171,7 @@ def test_hidden_values_become_known_secrets(redactor: Redactor) -> None:
     assert {"Pa55-word-for-db", "tok3n-abcdefgh", "s3ss-1d-abcdef", "csrf-t0k-abcdef"} <= (
         redactor.known.texts)
     assert not {"short", "/var/lib/app"} & redactor.known.texts
-    assert redactor.leaks(b"..." + "prefix Pa55-word-for-db suffix".encode() + b"...")
+    assert redactor.leaks(b"..." + b"prefix Pa55-word-for-db suffix" + b"...")
     assert redactor.sweep_text("f-string Pa55-word-for-db!") == "f-string <redacted>!"
     assert redactor.counts["propagated"] == 1
 
