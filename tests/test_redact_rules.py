@@ -121,6 +121,14 @@ def test_look_alikes_are_kept(redactor: Redactor, text: str) -> None:
     assert redactor.check_text(text) is None
 
 
+def test_every_shape_gate_is_in_the_spelled_out_prefilter(redactor: Redactor) -> None:
+    from pydumpling_hook.engine.redact.values import SHAPES
+
+    for name, gate, needles, *_ in SHAPES:
+        assert redactor.values.maybe(needles[0] + gate), name
+    assert not redactor.values.maybe("plain text, no gate at all: 12:30")
+
+
 def test_bulk_test_sees_a_shape_among_many(redactor: Redactor) -> None:
     texts = [f"value-{i}" for i in range(200)]
     assert redactor.texts_clean(texts)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing proc
 
 _NAMES: dict = {}
 """``SecretNames`` by extra words, kept for the process: their caches outlive a capture."""
+_ENVIRONMENT: dict = {}
+"""The last environment learned, with what was learned from it."""
 
 
 def _secret_names(extra: tuple) -> names.SecretNames:
@@ -60,24 +62,39 @@ class Redactor:
         self.counts: dict[str, int] = {}
         self.total = 0
         self.known = Known()
-        self._names_cache: dict[tuple, bool] = {}
+        self._names_cache: dict[tuple, list] = {}
+        self._last_keys: tuple | None = None
         self._quoted: tuple | None = None
         self.env_values: frozenset = frozenset()
         if enabled and environ:
-            self._learn_environment(environ)
+            self._learn_environment(environ, extra)
 
-    def _learn_environment(self, environ: Mapping) -> None:
+    def _learn_environment(self, environ: Mapping, extra: tuple) -> None:
         """Whole-value matches for every long value; known secrets for those whose name is
-        secret (a ``KEY`` word counts) or whose value has a secret shape."""
-        self.env_values = frozenset(v for v in environ.values() if len(v) > MIN_SECRET)
-        for name, value in environ.items():
-            text = name.decode("latin-1") if type(name) is bytes else name
-            if len(value) < MIN_SECRET or type(text) is not str:
-                continue
-            if self.names.search_env(text):
-                self.learn(value)
-            else:
-                self._scan(value, False)  # learns the secret parts, counts nothing
+        secret (a ``KEY`` word counts) or whose value has a secret shape.
+
+        The result is kept for the next capture of the process: the environment
+        rarely changes, and learning it costs more than comparing it."""
+        key = (extra, frozenset(environ.items()))
+        cached = _ENVIRONMENT.get(key)
+        if cached is None:
+            self.env_values = frozenset(v for v in environ.values() if len(v) > MIN_SECRET)
+            for name, value in environ.items():
+                text = name.decode("latin-1") if type(name) is bytes else name
+                if len(value) < MIN_SECRET or type(text) is not str:
+                    continue
+                if self.names.search_env(text):
+                    self.learn(value)
+                else:
+                    self._scan(value, False)  # learns the secret parts
+            self.counts.clear()
+            self.total = 0
+            _ENVIRONMENT.clear()
+            cached = _ENVIRONMENT[key] = (self.env_values, frozenset(self.known.texts),
+                                          frozenset(self.known.blobs))
+        self.env_values = cached[0]
+        self.known.texts.update(cached[1])
+        self.known.blobs.update(cached[2])
 
     # -- names -----------------------------------------------------------
     def secret_name(self, name: Any) -> bool:
@@ -97,14 +114,15 @@ class Redactor:
         if self.names is None:
             return False
         key = tuple(keys)
-        hit = self._names_cache.get(key)
-        if hit is None:
+        entry = self._names_cache.get(key)
+        if entry is None:
             texts = [k if type(k) is str else k.decode("latin-1") for k in keys
                      if type(k) is str or type(k) is bytes]
             hit = self.names.maybe_any("\n".join(texts).lower()) and any(
                 map(self.names.search, texts))
-            self._names_cache[key] = hit
-        return hit
+            entry = self._names_cache[key] = [hit, None]
+        self._last_keys = (keys, entry)
+        return entry[0]
 
     def secret_pair(self, items: list) -> int:
         """For a header-shaped sequence (a ``(name, value)`` pair, a ``(raw, lower,
@@ -148,9 +166,21 @@ class Redactor:
 
     def texts_clean(self, texts: list) -> bool:
         """Whether none of ``texts`` (all str) needs ``check_text``: the bulk test of the
-        copier's fast paths, one joined text and a few ``memchr``."""
+        copier's fast paths, one joined text and a few ``memchr``.
+
+        A dict's keys were just given to ``any_secret_name`` as this very list: their
+        verdict is kept with the names', since the same keys come back in every frame."""
         if not self.enabled:
             return True
+        last = self._last_keys
+        if last is not None and last[0] is texts:
+            entry = last[1]
+            if entry[1] is None:
+                entry[1] = self._texts_clean(texts)
+            return entry[1]
+        return self._texts_clean(texts)
+
+    def _texts_clean(self, texts: list) -> bool:
         if self.env_values and not self.env_values.isdisjoint(texts):
             return False
         return not self.values.maybe("\n".join(texts))
