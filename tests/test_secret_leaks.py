@@ -193,3 +193,27 @@ handler()
     local = frame(data, "handler")["locals"]
     assert local["built"].hint == "user:<redacted>"
     assert local["signer_key"].rule == "propagated"
+
+
+@pytest.mark.parametrize("how", ["environment", "install"])
+def test_extra_names_and_value_patterns(crash, body, how: str) -> None:
+    """``PYDUMPLING_REDACT`` and ``install(redact=...)`` take words, ``prefix:`` and
+    ``re:`` (or a compiled pattern)."""
+    setup = "" if how == "environment" else '''
+import re, pydumpling_hook
+pydumpling_hook.install(redact=["iban", "prefix:acme_live_", re.compile(r"CUST-(\\d{6})")])
+'''
+    dump = run(crash, setup + '''
+def pay():
+    customer_iban = hidden("iban")
+    note = "charged with acme_live_" + hidden("prefix") + " today"
+    ref = "order for CUST-" + str(sum(map(ord, hidden("cust"))) * 1000)[:6]
+    raise ValueError("declined")
+pay()
+''', env={"PYDUMPLING_REDACT": r"iban,prefix:acme_live_,re:CUST-(\d{6})"}
+        if how == "environment" else {})
+    assert_nowhere(dump, [hidden("iban"), hidden("prefix")])
+    local = frame(body(dump), "pay")["locals"]
+    assert isinstance(local["customer_iban"], Redacted)
+    assert local["note"].hint == "charged with <redacted> today"
+    assert local["ref"].hint == "order for CUST-<redacted>"

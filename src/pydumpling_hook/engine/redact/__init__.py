@@ -214,6 +214,7 @@ class Redactor:
         budget may stop us from seeing) or a secret shape."""
         if not self.enabled or len(text) <= 10:
             return False
+        text = text[:self.scan_limit]  # more than a copy ever shows of a repr
         if self._quoted is None:
             self._quoted = tuple(q for v in self.env_values if type(v) is str
                                  for q in (f"'{v}'", f'"{v}"'))
