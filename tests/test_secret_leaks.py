@@ -217,3 +217,31 @@ pay()
     assert isinstance(local["customer_iban"], Redacted)
     assert local["note"].hint == "charged with <redacted> today"
     assert local["ref"].hint == "order for CUST-<redacted>"
+
+
+def test_stdlib_header_objects_and_cached_header_lines(crash, body) -> None:
+    """``email.message`` / ``http.client.HTTPMessage`` (what ``http.server`` keeps as
+    ``self.headers``), ``wsgiref`` headers, ``urllib.request.Request`` and a header
+    line cached under an innocent name."""
+    dump = run(crash, '''
+import email.message, http.client, io, urllib.request, wsgiref.headers
+
+def handler():
+    api_key = hidden("api-key")
+    raw = ("Authorization: Bearer " + hidden("bearer") + "\\r\\nCookie: sessionid="
+           + hidden("cookie") + "\\r\\nX-Api-Key: " + api_key + "\\r\\nAccept: */*\\r\\n\\r\\n")
+    parsed = http.client.parse_headers(io.BytesIO(raw.encode()))
+    wsgi = wsgiref.headers.Headers([("Authorization", "Basic " + hidden("basic")),
+                                     ("Content-Type", "text/plain")])
+    request = urllib.request.Request("http://127.0.0.1/", headers={
+        "Authorization": "Bearer " + hidden("urllib")})
+    line = "X-Api-Key: " + api_key
+    raise RuntimeError("boom")
+handler()
+''')
+    assert_nowhere(dump, [hidden(k) for k in (
+        "api-key", "bearer", "cookie", "basic", "urllib")])
+    local = frame(body(dump), "handler")["locals"]
+    headers = local["parsed"].attrs["_headers"]
+    assert [type(v).__name__ for _, v in headers] == ["Redacted"] * 3 + ["str"]
+    assert local["line"].rule == "propagated"

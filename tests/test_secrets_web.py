@@ -253,3 +253,35 @@ def upload():
 upload()
 ''', env={"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
     assert_nowhere(dump, [access_key, secret_key])
+
+
+def test_framework_header_objects(crash, body) -> None:
+    """Header objects of Starlette, Werkzeug, httpx, requests and Django, built as the
+    frameworks build them, under innocent names."""
+    for module in ("starlette", "werkzeug", "httpx", "requests", "django"):
+        need(module)
+    dump = run(crash, '''
+import django
+from django.conf import settings
+settings.configure()
+from django.http.request import HttpHeaders
+import httpx, requests.structures, starlette.datastructures, werkzeug.datastructures
+
+def handler():
+    hdr = "Bearer " + hidden("bearer-token-0a1b2c")
+    pairs = [("Authorization", hdr), ("Cookie", "session=" + hidden("session-cookie-3d4e5f")),
+             ("X-Api-Key", hidden("framework-secret-key-6a7b")), ("Accept", "*/*")]
+    star = starlette.datastructures.Headers(raw=[(k.lower().encode(), v.encode())
+                                                 for k, v in pairs])
+    werk = werkzeug.datastructures.Headers(pairs)
+    environ = werkzeug.datastructures.EnvironHeaders(
+        {"HTTP_" + k.upper().replace("-", "_"): v for k, v in pairs})
+    hx = httpx.Headers(pairs)
+    rq = requests.structures.CaseInsensitiveDict(pairs)
+    dj = HttpHeaders({"HTTP_" + k.upper().replace("-", "_"): v for k, v in pairs})
+    raise RuntimeError("boom")
+handler()
+''')
+    assert_nowhere(dump, [TOKEN, COOKIE, SECRET_KEY])
+    local = frame(body(dump), "handler")["locals"]
+    assert local["hdr"].hint == "Bearer <redacted>"
