@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import clean_env, dumps_in, need
 from test_secret_leaks import assert_nowhere, frame, run
-from test_security import hidden
+from test_security import PRELUDE, hidden
 
 from pydumpling_hook.dumpformat.model import Redacted
 
@@ -135,7 +135,7 @@ def test_fastapi_on_uvicorn(tmp_path: Path, dump_dir: Path, body) -> None:
     need("uvicorn")
     port = free_port()
     script = tmp_path / "api.py"
-    script.write_text(_PRELUDE + f'''
+    script.write_text(PRELUDE + f'''
 import fastapi, uvicorn
 app = fastapi.FastAPI()
 
@@ -146,14 +146,7 @@ async def crash(request: fastapi.Request):
 
 uvicorn.run(app, host="127.0.0.1", port={port}, log_level="error")
 ''')
-    server = subprocess.Popen([sys.executable, str(script)], env=clean_env(
-        PYDUMPLING_DIR=str(dump_dir)), cwd=tmp_path, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        assert get(port, "/crash") == 500
-        dumps = wait_for_dump(dump_dir)
-    finally:
-        _stop(server)
+    dumps = serve_and_crash([sys.executable, str(script)], tmp_path, dump_dir, port)
     assert len(dumps) == 1
     assert_nowhere(dumps[0], [TOKEN, COOKIE])
     assert frame(body(dumps[0]), "crash")["locals"]["hdr"].hint == "Bearer <redacted>"
@@ -163,7 +156,7 @@ def test_flask_under_gunicorn_with_two_workers(tmp_path: Path, dump_dir: Path) -
     need("flask")
     need("gunicorn")
     port = free_port()
-    (tmp_path / "webapp.py").write_text(_PRELUDE + '''
+    (tmp_path / "webapp.py").write_text(PRELUDE + '''
 import flask
 app = flask.Flask(__name__)
 app.secret_key = hidden("framework-secret-key-6a7b")
@@ -173,32 +166,28 @@ def crash():
     auth = flask.request.headers
     raise RuntimeError("view failed")
 ''')
-    server = subprocess.Popen(
+    dumps = serve_and_crash(
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "webapp:app"],
-        env=clean_env(PYDUMPLING_DIR=str(dump_dir)), cwd=tmp_path, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    try:
-        assert get(port, "/crash") == 500
-        dumps = wait_for_dump(dump_dir)
-    finally:
-        _stop(server)
+        tmp_path, dump_dir, port)
     assert len(dumps) == 1
     assert_nowhere(dumps[0], [TOKEN, COOKIE, SECRET_KEY])
 
 
-_PRELUDE = '''
-def hidden(label):
-    return "".join(reversed(label + "-s3cr3t-v4lue"))
-'''
-
-
-def _stop(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
+def serve_and_crash(command: list, cwd: Path, dump_dir: Path, port: int) -> list:
+    """Start a server with the hook on, send it one crashing request with the planted
+    credentials, stop it (SIGTERM, then SIGKILL); return the dumps it left."""
+    server = subprocess.Popen(command, env=clean_env(PYDUMPLING_DIR=str(dump_dir)), cwd=cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        server.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.communicate()
+        assert get(port, "/crash") == 500
+        return wait_for_dump(dump_dir)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
 
 
 @pytest.mark.parametrize("client", ["requests", "httpx"])
