@@ -253,6 +253,8 @@ class Redactor:
         """Remember a hidden value, and the secret parts inside it (the token of a
         ``Bearer ...``, the values of a cookie header), for propagation."""
         kind = type(value)
+        if not self.enabled:
+            return
         if kind is str or kind is bytes:
             if len(value) < MIN_SECRET:
                 return
