@@ -72,6 +72,7 @@ def sealed(body: dict, summary: dict, redactor: Any) -> bytes:
     One C-speed substring test per known secret on the pickle finds that; only
     then is the body swept and pickled again.
     """
+    body["stats"]["redacted"] = dict(redactor.counts)  # the originals may have added some
     raw = dumpfile.pickle_body(body)
     if redactor.leaks(raw):
         redactor.sweep(body, snapshot.exception_records(body.get("exception")))
