@@ -154,9 +154,12 @@ handler()
     (["-H", "Authorization: Bearer " + hidden("argv-curl")], hidden("argv-curl")),
     (["--db-url", "postgresql://u:" + hidden("argv-dsn") + "@h/db"], hidden("argv-dsn")),
     (["--token", hidden("argv-token")], hidden("argv-token")),
+    (["--note", "deploying " + ENV["API_TOKEN"]], ENV["API_TOKEN"]),
 ])
 def test_argv_forms(crash, body, args: list, secret: str) -> None:
-    dump = run(crash, "raise RuntimeError('boom')\n", args=args)
+    """The last form holds a secret environment value under an innocent option:
+    propagation finds it."""
+    dump = run(crash, "raise RuntimeError('boom')\n", args=args, env=ENV)
     assert_nowhere(dump, [secret])
     argv = body(dump)["meta"]["argv"]
     assert any(isinstance(a, Redacted) for a in argv)
