@@ -168,6 +168,7 @@ def test_user_value_patterns() -> None:
     assert redactor.check_text("id acme_live_9f8e7d6c5b please").hint == "id <redacted> please"
     assert redactor.check_text("customer CUST-123456 ok").hint == "customer CUST-<redacted> ok"
     assert redactor.check_text("acme_test_1234567 CUST-12") is None
+    assert Redactor(True, ("re:[unclosed",), {}).check_text("acme_live_12345") is None
 
 
 def test_hidden_values_become_known_secrets(redactor: Redactor) -> None:

@@ -90,7 +90,10 @@ class ValueRules:
             elif isinstance(item, str) and item.startswith("re:"):
                 import re
 
-                self.patterns.append(re.compile(item[3:]))
+                try:
+                    self.patterns.append(re.compile(item[3:]))
+                except re.error:
+                    pass  # a broken pattern of the user's must not cost the dump
             elif hasattr(item, "finditer"):
                 self.patterns.append(item)
         self.shapes = tuple(shapes)
