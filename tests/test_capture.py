@@ -407,7 +407,7 @@ def test_secrets_are_redacted(crash, body):
             password = "hunter2-password"
             db_password = "pw-value-2"
             headers = {"X-Api-Key": "key-value-3", "Accept": "json"}
-            creds = Creds()
+            account = Creds()
             raise RuntimeError("boom")
         f()
     """)
@@ -418,8 +418,10 @@ def test_secrets_are_redacted(crash, body):
     assert isinstance(local["db_password"], Redacted)
     assert isinstance(local["headers"]["X-Api-Key"], Redacted)
     assert local["headers"]["Accept"] == "json"
-    assert isinstance(local["creds"].attrs["secret"], Redacted)
-    assert sum(data["stats"]["redacted"].values()) == 4
+    assert isinstance(local["account"].attrs["secret"], Redacted)
+    assert data["stats"]["redacted"]["name"] == 4
+    # The script's own source holds the literals: the embedded copy is masked too.
+    assert data["stats"]["redacted"]["propagated"] >= 1
     for secret in (b"hunter2-password", b"pw-value-2", b"key-value-3", b"s3cr3t-attr"):
         assert secret not in raw
 

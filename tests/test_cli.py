@@ -286,7 +286,7 @@ def test_json_conversion_rules() -> None:
     out = to_jsonable(value)
     json.dumps(out, allow_nan=False)
     assert out["snap"] == {"__type__": "shop.Order", "repr": "<shop.Order object at 0x1>",
-                           "attrs": {"total": 3, "secret": {"__redacted__": True}},
+                           "attrs": {"total": 3, "secret": {"__redacted__": True, "rule": ""}},
                            "note": "depth budget"}
     assert out["cut"] == [1, {"__cut__": 5, "unit": "items"}]
     assert out["s"] == {"__truncated__": "str", "value": "abc", "omitted": 7}

@@ -62,7 +62,7 @@ def handler(**kwargs):
     db_password = hidden("db_password")
     payload = {"user": "bob", "token": hidden("dict-token")}
     headers = {"X-Api-Key": hidden("header"), "Accept": "json"}
-    creds = Creds()
+    account = Creds()
     slotted = Slotted()
     rows = [{"id": 1}, [{"private_key": hidden("nested")}]]
     objects = [Creds()]
@@ -144,7 +144,7 @@ def test_redacted_values_are_marked_and_counted(crash, body) -> None:
     assert isinstance(local["payload"]["token"], Redacted) and local["payload"]["user"] == "bob"
     assert isinstance(local["headers"]["X-Api-Key"], Redacted)
     assert isinstance(local["kwargs"]["session_cookie"], Redacted)
-    assert isinstance(local["creds"].attrs["secret"], Redacted)
+    assert isinstance(local["account"].attrs["secret"], Redacted)
     assert isinstance(local["slotted"].attrs["token"], Redacted)
     assert isinstance(local["rows"][1][0]["private_key"], Redacted)
     assert isinstance(local["note"], Redacted)
@@ -154,7 +154,8 @@ def test_redacted_values_are_marked_and_counted(crash, body) -> None:
     assert isinstance(data["exception"]["attrs"]["password"], Redacted)
     bystander = next(f for t in data["threads"] for f in t["frames"] if f["name"] == "bystander")
     assert isinstance(bystander["locals"]["password"], Redacted)
-    assert data["meta"]["argv"][1:] == ["--password=<redacted>", "--token", "<redacted>"]
+    assert [repr(arg) for arg in data["meta"]["argv"][1:]] == [
+        "<redacted: '--password=<redacted>'>", "'--token'", "<redacted>"]
     assert sum(data["stats"]["redacted"].values()) >= len(SECRETS) + 3
 
 

@@ -68,9 +68,15 @@ class DumpError(Exception):
     """A file that is not a readable dump. The message is one line for the user."""
 
 
-def encode(body: dict, summary: dict, originals: dict | None = None) -> bytes:
-    """Serialize a dump: header, compressed safe body, optional originals."""
-    sections = [("snapshot", pickle.dumps(body, protocol=PICKLE_PROTOCOL))]
+def pickle_body(body: dict) -> bytes:
+    """The ``snapshot`` section before compression (capture checks it for secrets)."""
+    return pickle.dumps(body, protocol=PICKLE_PROTOCOL)
+
+
+def encode(body: dict | bytes, summary: dict, originals: dict | None = None) -> bytes:
+    """Serialize a dump: header, compressed safe body (or its ``pickle_body``), optional
+    originals."""
+    sections = [("snapshot", body if isinstance(body, bytes) else pickle_body(body))]
     if originals:
         sections.append(("originals", pickle.dumps(originals, protocol=PICKLE_PROTOCOL)))
     table = []

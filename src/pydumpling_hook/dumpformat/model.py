@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing proc
     from typing import Any
 
 
-
 class Cut:
     """Stands where capture stopped copying, so that a cut is never silent.
 
@@ -37,22 +36,27 @@ class Cut:
 
 
 class Redacted:
-    """Replaces a value that looked secret; the value never reaches the file.
+    """Replaces a value that looked secret; the secret never reaches the file.
 
     ``rule`` says which kind of rule hid it (``name``, ``structure``, ``value``,
-    ``propagated``; ``None`` in dumps of format 1), never what it was.
+    ``propagated``; ``None`` in dumps of format 1), never what it was. When only
+    part of a string was secret (the password of a URL), ``hint`` is the text
+    with that part replaced by ``<redacted>``: ``postgresql://u:<redacted>@h/db``.
+    It is not a ``str`` on purpose: a masked string would answer a wrong
+    ``len()`` and compare unequal to the real value while looking like it.
     """
 
-    __slots__ = ("rule",)
+    __slots__ = ("rule", "hint")
 
-    def __init__(self, rule: str | None = None) -> None:
+    def __init__(self, rule: str | None = None, hint: Any = None) -> None:
         self.rule = rule
+        self.hint = hint
 
     def __reduce__(self) -> tuple:
-        return (Redacted, (self.rule,))
+        return (Redacted, (self.rule,) if self.hint is None else (self.rule, self.hint))
 
     def __repr__(self) -> str:
-        return "<redacted>"
+        return "<redacted>" if self.hint is None else f"<redacted: {self.hint!r}>"
 
 
 class TruncatedStr(str):

@@ -48,6 +48,9 @@ TRUSTED_REPR_MODULES = frozenset({
 })
 """Modules whose classes' ``repr`` we trust to be bounded and side-effect free."""
 
+CODE_TYPES = (ModuleType, FunctionType, MethodType, type)
+"""Values whose copy shows only a name: a function called ``get_token`` holds no token."""
+
 BUILTIN_BASES = (str, bytes, bytearray, int, float, dict, list, tuple, set, frozenset)
 
 
@@ -129,13 +132,17 @@ class Copier:
         """How many values were hidden so far: compared before and after a copy."""
         return self.redactor.total
 
-    def copy_namespace(self, ns: Any, depth: int = 0) -> dict:
-        """Copy a name→value mapping (frame locals, attributes), redacting secret names."""
+    def copy_namespace(self, ns: Any, depth: int = 0, hide: Any = ()) -> dict:
+        """Copy a name→value mapping (frame locals, attributes), redacting secret names
+        and the names in ``hide`` (the redactor's fields of a class)."""
         redactor = self.redactor
         check = redactor.any_secret_name(list(ns))
         out = {}
         for name, value in ns.items():
-            if check and redactor.secret_name(name):
+            if name in hide:
+                out[name] = self.redact("structure", value)
+                continue
+            if check and redactor.secret_name(name) and not isinstance(value, CODE_TYPES):
                 out[name] = self.redact("name", value)
                 continue
             before = self.redacted
@@ -145,30 +152,8 @@ class Copier:
         return out
 
     def copy_argv(self, argv: Any) -> list:
-        """Copy ``sys.argv``, hiding the values of secret-looking options.
-
-        ``--password=x`` becomes ``--password=<redacted>``; in ``--token x`` the
-        ``x`` becomes ``<redacted>`` (a flag like ``--no-auth`` followed by a
-        positional argument costs that argument: safer than guessing).
-        """
-        out: list = []
-        hide_next = False
-        for arg in list(argv):
-            if hide_next:
-                hide_next = False
-                self.redact("name", arg)
-                out.append("<redacted>")
-                continue
-            if type(arg) is str and arg.startswith("-") and self.redactor.enabled:
-                name, equals, value = arg.partition("=")
-                if self.redactor.secret_name(name.lstrip("-")):
-                    if equals:
-                        self.redact("name", value)
-                        out.append(f"{name}=<redacted>")
-                        continue
-                    hide_next = True
-            out.append(self.copy(arg))
-        return out
+        """Copy ``sys.argv``, hiding the values of secret-looking options."""
+        return self.redactor.argv(argv, self.copy)
 
     # -- values ----------------------------------------------------------
     def copy(self, value: Any, depth: int = 0) -> Any:
@@ -271,7 +256,7 @@ class Copier:
         out: list = []
         self.memo[id(value)] = out
         self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(head) if len(head) == 2 else -1
+        hide = self.redactor.secret_pair(head) if 2 <= len(head) <= 3 else -1
         if hide < 0 and self._scalars_fast(head):
             out.extend(head)
         else:
@@ -287,7 +272,7 @@ class Copier:
         n = self._cut_count(total)
         head = list(islice(value, n))
         self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(head) if cls is tuple and len(head) == 2 else -1
+        hide = self.redactor.secret_pair(head) if cls is tuple and 2 <= len(head) <= 3 else -1
         if hide >= 0 or not self._scalars_fast(head):
             if cls is tuple:
                 # A tuple cannot be created before its items, so a cycle through it
@@ -352,7 +337,7 @@ class Copier:
         if info.trusted_repr:
             try:
                 text = repr(value)
-                if type(text) is str and not self.redactor.quotes_secret(text):
+                if type(text) is str and not self.redactor.repr_secret(text):
                     limit = self.budgets.repr
                     return text if len(text) <= limit else text[:limit] + "…"
             except Exception:
@@ -410,20 +395,21 @@ class Copier:
         snap = ObjectSnapshot(info.module, info.qualname, self._repr(value, info))
         self.memo[id(value)] = snap
         self.spent += CONTAINER_COST + len(snap.repr)
-        if isinstance(value, (ModuleType, FunctionType, MethodType, type)):
+        if isinstance(value, CODE_TYPES):
             return snap
         if self._over_budget():
             snap.note = "size budget spent"
             self.cuts += 1
             return snap
         attrs = None
+        hide = self.redactor.class_fields(info.module, info.qualname)
         if info.dict_descr is not None:
             try:
                 ns = info.dict_descr.__get__(value, cls)
             except Exception:
                 ns = None
             if type(ns) is dict and ns:
-                attrs = self.copy_namespace(ns, depth + 1)
+                attrs = self.copy_namespace(ns, depth + 1, hide)
         for name, member in info.slots:
             try:
                 slot_value = member.__get__(value, cls)
@@ -431,8 +417,11 @@ class Copier:
                 continue
             if attrs is None:
                 attrs = {}
-            attrs[name] = self.redact("name", slot_value) if self.redactor.secret_name(
-                name) else self.copy(slot_value, depth + 1)
+            if name in hide:
+                attrs[name] = self.redact("structure", slot_value)
+            else:
+                attrs[name] = self.redact("name", slot_value) if self.redactor.secret_name(
+                    name) else self.copy(slot_value, depth + 1)
         snap.attrs = attrs
         content = items() if items is not None else None
         if content is not None:

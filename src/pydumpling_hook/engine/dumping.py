@@ -41,7 +41,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
 
             originals = pickle_originals(frames, copier)
             body["stats"]["originals"] = len(originals)
-        data = dumpfile.encode(body, summary, originals)
+        data = dumpfile.encode(sealed(body, summary, copier.redactor), summary, originals)
         if filename is not None:
             path = os.path.abspath(os.fspath(filename))
             directory = writer.ensure_directory(os.path.dirname(path))
@@ -62,6 +62,26 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         raise CaptureFailed(f"internal error: {type(exc_).__name__}: {exc_}"[:300]) from None
     finally:
         sys.setrecursionlimit(old_limit)
+
+
+def sealed(body: dict, summary: dict, redactor: Any) -> bytes:
+    """The pickled body, with no known secret left in it or in ``summary``.
+
+    A secret learned late in the capture (a password met in the tenth frame)
+    may already sit in a copy made earlier (a message, a local built from it).
+    One C-speed substring test per known secret on the pickle finds that; only
+    then is the body swept and pickled again.
+    """
+    body["stats"]["redacted"] = dict(redactor.counts)  # the originals may have added some
+    raw = dumpfile.pickle_body(body)
+    if redactor.leaks(raw):
+        redactor.sweep(body, snapshot.exception_records(body.get("exception")))
+        body["stats"]["redacted"] = dict(redactor.counts)
+        raw = dumpfile.pickle_body(body)
+    if redactor.known:
+        for key, value in summary.items():
+            summary[key] = redactor.sweep_text(value)
+    return raw
 
 
 def record_suppressed(path: str, count: int) -> None:

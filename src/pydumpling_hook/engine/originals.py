@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+from types import FunctionType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -28,7 +29,8 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
     its own: the safe copy stops at its budgets (depth, items) and meets a
     shared object only once, while a pickle takes everything. So with
     redaction on, every object the pickler meets is checked too (``_Guard``)
-    and a value holding a secret anywhere is left out. Values bigger than
+    and a value holding a secret anywhere is left out, as is a pickle that
+    holds a known secret (``Redactor.leaks``). Values bigger than
     ``MAX_VALUE`` are skipped rather than pickled whole.
     """
     dumps = _picklers(copier)
@@ -50,6 +52,9 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
             data = _pickle_one(value, dumps)
             if data is None or len(data) > MAX_VALUE or total + len(data) > MAX_TOTAL:
                 continue
+            if redactor.leaks(data):
+                redactor.redact("propagated")
+                continue
             total += len(data)
             out[f"{path}/{index}/{name}"] = data
     return out
@@ -63,8 +68,10 @@ class _Guard:
     """The pickler's ``persistent_id`` hook, which sees every object it pickles.
 
     It refuses dicts with a secret-looking key (instance ``__dict__``s, slot
-    states and keyword arguments all pickle as dicts), namedtuples with a
-    secret-looking field, and strings or bytes equal to an environment value.
+    states and keyword arguments all pickle as dicts), header pairs,
+    namedtuples with a secret-looking field, strings or bytes with a secret
+    shape, and functions whose closure cells or defaults belong to a secret
+    name (dill pickles those cells and defaults without their names).
     """
 
     def __init__(self, redactor: Any) -> None:
@@ -86,7 +93,20 @@ class _Guard:
             fields = getattr(kind, "_fields", None)
             if isinstance(fields, tuple) and redactor.any_secret_name(list(fields)):
                 raise _HoldsSecret
+        elif kind is FunctionType and _function_secret(obj, redactor):
+            raise _HoldsSecret
         return None
+
+
+def _function_secret(func: Any, redactor: Any) -> bool:
+    """Whether a function carries a value under a secret name: a closure cell
+    (``co_freevars``) or a default (the last parameters)."""
+    code = func.__code__
+    named = list(code.co_freevars) if func.__closure__ else []
+    if func.__defaults__:
+        positional = code.co_varnames[:code.co_argcount]
+        named.extend(positional[len(positional) - len(func.__defaults__):])
+    return bool(named) and any(map(redactor.secret_name, named))
 
 
 def _guarded_dumps(base: Any, guard: _Guard, **options: Any) -> Any:

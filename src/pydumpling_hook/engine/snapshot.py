@@ -95,7 +95,8 @@ class Snapshot:
         budgets = settings.budgets
         environ = dict(os.environ) if settings.redact else {}
         environ.update(getattr(os, "environb", {}) if settings.redact else {})
-        self.copier = Copier(budgets, Redactor(settings.redact, settings.redact_names, environ))
+        self.copier = Copier(budgets, Redactor(settings.redact, settings.redact_names, environ,
+                                               budgets.string))
         self.frames: list[_Frame] = []
         self.filenames: dict[str, Any] = {}
         self.frame_copies: dict[int, tuple] = {}
@@ -139,8 +140,8 @@ class Snapshot:
             message = str(exc)
         except Exception:
             message = f"<str() of {cls.__name__} failed>"
-        if self.copier.redactor.check_text(message) is not None:
-            message = "<redacted>"  # raise KeyError(os.environ["API_TOKEN"])-style messages
+        redactor = self.copier.redactor
+        message = redactor.clean_message(message[: self.settings.budgets.string])
         notes = getattr(exc, "__notes__", None) if "__notes__" in getattr(exc, "__dict__", {}) \
             else None
         frames, cut, cut_at = _cap(_tb_frames(exc.__traceback__), self.settings.budgets.frames)
@@ -159,11 +160,12 @@ class Snapshot:
                 "mro": [[getattr(k, "__module__", "?"), getattr(k, "__qualname__", "?")]
                         for k in cls.__mro__],
             },
-            "message": message[: self.settings.budgets.string],
+            "message": message,
             "path": path,
             "args": args,
             "attrs": copier.copy_namespace(attrs) if attrs else {},
-            "notes": [str(n) for n in notes][:100] if isinstance(notes, list) else None,
+            "notes": [redactor.clean_message(str(n)) for n in notes[:100]]
+            if isinstance(notes, list) else None,
             "frames": [f.record for f in frames],
             "frames_cut": cut,
             "cut_at": cut_at,

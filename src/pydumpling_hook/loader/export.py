@@ -9,7 +9,9 @@ the ``model`` types), so it is converted first:
 * Every other value becomes its repr string (bytes, complex, NaN, ranges...).
 * ``ObjectSnapshot`` -> ``{"__type__": "module.Qualname", "repr": ..., "attrs": {...}}``
   (plus ``items`` and ``note`` when present);
-  ``Cut`` -> ``{"__cut__": count, "unit": ...}``; ``Redacted`` -> ``{"__redacted__": true}``;
+  ``Cut`` -> ``{"__cut__": count, "unit": ...}``;
+  ``Redacted`` -> ``{"__redacted__": true, "rule": ...}`` (plus ``hint``, the masked
+  text of a partly secret value);
   ``TruncatedStr``/``TruncatedBytes`` -> ``{"__truncated__": kind, "value": ..., "omitted": n}``.
 * An int too long for digits becomes ``"<int with N bits>"``.
 * A container met again inside itself becomes ``{"__cycle__": "<type>"}``; shared
@@ -85,7 +87,10 @@ class _Converter:
         if isinstance(value, model.Cut):
             return {"__cut__": self.convert(value.count, depth + 1), "unit": self._name(value.unit)}
         if isinstance(value, model.Redacted):
-            return {"__redacted__": True}
+            out: Dict[str, Any] = {"__redacted__": True, "rule": self._name(value.rule or "")}
+            if value.hint is not None:
+                out["hint"] = self.convert(value.hint, depth + 1)
+            return out
         if not isinstance(value, (list, tuple, set, frozenset, dict, model.ObjectSnapshot)):
             return self._repr(value)
         if depth >= MAX_DEPTH:

@@ -148,9 +148,12 @@ def cut(count: Any = 0, unit: Any = "items") -> model.Cut:
     return model.Cut(clean_count(count), clean_text(unit, "items", 40))
 
 
-def redacted(rule: Any = None) -> model.Redacted:
-    """Factory for ``Redacted``; the rule kind is a short name or nothing."""
-    return model.Redacted(clean_text(rule, "", 40) or None)
+def redacted(rule: Any = None, hint: Any = None) -> model.Redacted:
+    """Factory for ``Redacted``; the rule kind is a short name or nothing, the hint
+    (the masked text of a partly secret value) a string or bytes or nothing."""
+    if not isinstance(hint, (str, bytes)):
+        hint = None
+    return model.Redacted(clean_text(rule, "", 40) or None, hint)
 
 
 def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
