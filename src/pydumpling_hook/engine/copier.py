@@ -10,7 +10,10 @@ obeys three rules:
   gets the default ``<module.Qualname object at 0x…>``.
 * Never copy a big thing whole. Strings and bytes are sliced before anything
   else touches them, containers are read up to ``items`` entries.
-* Spend the size budget fairly and show every cut (``model.Cut`` and friends).
+* Spend the size budget fairly and show every cut. A cut value keeps its true
+  length and both of its ends: nine tenths of the budget from the start, one
+  tenth from the end (``split``), because the newest entries of a log list or
+  the end of a message are often what explains the crash.
 
 Plain builtin containers of scalars take C-speed paths (slices, set-of-types
 checks) because they are most of what real frames hold.
@@ -21,7 +24,14 @@ from __future__ import annotations
 from itertools import islice
 from types import FunctionType, MethodType, ModuleType
 
-from ..dumpformat.model import Cut, ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr
+from ..dumpformat.model import (
+    CutContainer,
+    ObjectSnapshot,
+    Redacted,
+    TruncatedBytes,
+    TruncatedStr,
+    Value,
+)
 from . import handlers
 from .redact import Redactor
 
@@ -40,13 +50,16 @@ KEEP_ALWAYS = 120
 TRUSTED_REPR_MODULES = frozenset({
     "builtins", "datetime", "decimal", "fractions", "uuid", "pathlib", "ipaddress",
     "enum", "re", "socket", "_socket", "threading", "_thread", "io", "_io", "zoneinfo",
-    "array", "collections", "functools", "types", "weakref", "_weakref", "asyncio",
+    "array", "functools", "types", "weakref", "_weakref", "asyncio",
     "asyncio.events", "asyncio.tasks", "asyncio.futures", "_asyncio", "logging",
     "subprocess", "queue", "_queue", "selectors", "ssl", "_ssl", "mmap", "itertools",
     "operator", "contextvars", "_contextvars", "_pydecimal", "posixpath", "ntpath",
     "os", "pickle", "_pickle", "json", "email.message", "http.client", "urllib.parse",
 })
-"""Modules whose classes' ``repr`` we trust to be bounded and side-effect free."""
+"""Modules whose classes' ``repr`` we trust to be bounded and side-effect free.
+
+Not ``collections``: a ``deque`` or ``UserDict`` repr calls its items' reprs,
+which are application code; its containers have handlers instead."""
 
 BUILTIN_BASES = (str, bytes, bytearray, int, float, dict, list, tuple, set, frozenset)
 
@@ -218,7 +231,8 @@ class Copier:
         keep = self.string if self.spent < self.stop_at else KEEP_ALWAYS
         self.cuts += 1
         self.spent += keep + SCALAR_COST
-        return TruncatedStr(value[:keep], size - keep)
+        tail = keep // 10
+        return TruncatedStr(value[:keep - tail], size - keep, value[size - tail:] if tail else "")
 
     def _copy_bytes(self, value: Any, cls: type) -> Any:
         size = len(value)
@@ -232,10 +246,21 @@ class Copier:
             return bytes(value) if cls is bytearray and size == 0 else value[:]
         self.cuts += 1
         self.spent += keep + SCALAR_COST
-        return TruncatedBytes(bytes(value[:keep]), size - keep, cls.__name__)
+        tail = keep // 10
+        return TruncatedBytes(bytes(value[:keep - tail]), size - keep, cls.__name__,
+                              bytes(value[size - tail:]) if tail else b"")
 
     def _over_budget(self) -> bool:
         return self.spent >= self.stop_at
+
+    def split(self, total: int) -> tuple[int, int]:
+        """How many items of a container of ``total`` to keep from its start and from its
+        end: all of them when they fit the item budget, else nine tenths of the budget
+        from the start and one tenth from the end (1,000 items: 900 + 100)."""
+        limit = self.items if not self._over_budget() else 8
+        if total <= limit:
+            return total, 0
+        return limit - limit // 10, limit // 10
 
     def _scalars_fast(self, items: list) -> bool:
         """True when ``items`` can be kept as they are: scalars and short, non-secret strings."""
@@ -260,84 +285,115 @@ class Copier:
         self.spent += sum(lengths) + SCALAR_COST * len(items)
         return True
 
-    def _cut_count(self, total: int) -> int:
-        limit = self.items if not self._over_budget() else 8
-        return limit if total > limit else total
+    def _copy_items(self, items: list, depth: int) -> list:
+        """Copies of ``items`` (a fresh list, which may be returned as it is)."""
+        if self._scalars_fast(items):
+            return items
+        return [self.copy(item, depth + 1) for item in items]
 
-    def _copy_list(self, value: list, depth: int, total: int | None = None) -> list:
-        total = len(value) if total is None else total
-        n = self._cut_count(total)
-        head = value[:n]
-        out: list = []
-        self.memo[id(value)] = out
-        self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(head) if len(head) == 2 else -1
-        if hide < 0 and self._scalars_fast(head):
-            out.extend(head)
-        else:
-            out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
-                        for i, item in enumerate(head)])
-        if total > n:
-            self.cuts += 1
-            out.append(Cut(total - n))
-        return out
-
-    def _copy_collection(self, value: Any, cls: type, depth: int) -> Any:
-        total = len(value)
-        n = self._cut_count(total)
-        head = list(islice(value, n))
-        self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(head) if cls is tuple and len(head) == 2 else -1
-        if hide >= 0 or not self._scalars_fast(head):
-            if cls is tuple:
-                # A tuple cannot be created before its items, so a cycle through it
-                # is cut rather than followed.
-                self.memo[id(value)] = self._summary(value, "cycle through a tuple")
-            head = [self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
-                    for i, item in enumerate(head)]
-        if total > n:
-            self.cuts += 1
-            head.append(Cut(total - n))
-        try:
-            result = cls(head)
-        except TypeError:
-            result = tuple(head)
-        self.memo[id(value)] = result
-        return result
-
-    def _copy_dict(self, value: dict, depth: int, total: int | None = None) -> dict:
-        total = len(value) if total is None else total
-        n = self._cut_count(total)
-        out: dict = {}
-        self.memo[id(value)] = out
-        self.spent += CONTAINER_COST
-        keys = list(islice(value, n)) if total > n else list(value)
+    def _copy_pairs(self, value: dict, depth: int, out: dict) -> dict:
+        """Copies of a plain dict's entries into ``out``, hiding the values under
+        secret-looking keys."""
+        keys = list(value)
         redactor = self.redactor
         secret = redactor.any_secret_name(keys)
-        if not secret and self._scalars_fast(keys):
-            vals = list(islice(value.values(), n))
-            if self._scalars_fast(vals):
-                if total > n:
-                    out.update(zip(keys, vals))
-                else:
-                    out.update(value)
-                    return out
-        for key in keys:
-            try:
-                item = value[key]
-            except Exception:
-                continue
+        if not secret and self._scalars_fast(keys) and self._scalars_fast(list(value.values())):
+            out.update(value)
+            return out
+        for key, item in value.items():
             if secret and redactor.secret_name(key):
                 out[self.copy(key, depth + 1)] = self.redact("name", item)
                 continue
             try:
                 out[self.copy(key, depth + 1)] = self.copy(item, depth + 1)
-            except TypeError:
+            except TypeError:  # a key whose copy is unhashable
                 out[repr(key)] = self.copy(item, depth + 1)
-        if total > n:
-            self.cuts += 1
-            out[Cut(total - n)] = ...
         return out
+
+    def copy_items(self, kind: str, owner: Any, total: int, head: list, tail: list,
+                   depth: int) -> Any:
+        """The content of ``owner`` (a container of ``kind`` with ``total`` items) from the
+        ``head`` and ``tail`` that ``split`` chose: a plain list when nothing was left out,
+        else a ``CutContainer`` that knows the true length. ``head`` and ``tail`` must be
+        fresh lists."""
+        if len(head) + len(tail) >= total:
+            return self._copy_items(head + tail if tail else head, depth)
+        cut = CutContainer(kind, total)
+        self.memo[id(owner)] = cut  # made before its items, so a cycle through it closes
+        self.spent += CONTAINER_COST
+        self.cuts += 1
+        cut.head = self._copy_items(head, depth)
+        cut.tail = self._copy_items(tail, depth) if tail else []
+        return cut
+
+    def copy_entries(self, kind: str, owner: Any, total: int, head: dict, tail: dict,
+                     depth: int) -> Any:
+        """``copy_items`` for mappings: ``head`` and ``tail`` are plain dicts."""
+        if len(head) + len(tail) >= total:
+            if tail:
+                head.update(tail)
+            return self._copy_pairs(head, depth, {})
+        cut = CutContainer(kind, total)
+        self.memo[id(owner)] = cut
+        self.spent += CONTAINER_COST
+        self.cuts += 1
+        cut.head = self._copy_pairs(head, depth, {})
+        cut.tail = self._copy_pairs(tail, depth, {}) if tail else {}
+        return cut
+
+    def _copy_list(self, value: list, depth: int) -> Any:
+        total = len(value)
+        keep, tail = self.split(total)
+        if keep < total:
+            return self.copy_items("list", value, total, value[:keep],
+                                   value[total - tail:] if tail else [], depth)
+        out: list = []
+        self.memo[id(value)] = out
+        self.spent += CONTAINER_COST
+        hide = self.redactor.secret_pair(value) if total == 2 else -1
+        if hide < 0 and self._scalars_fast(value):
+            out.extend(value)
+        else:
+            out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
+                        for i, item in enumerate(value)])
+        return out
+
+    def _copy_collection(self, value: Any, cls: type, depth: int) -> Any:
+        total = len(value)
+        keep, tail = self.split(total)
+        if keep < total:
+            if cls is tuple:
+                return self.copy_items("tuple", value, total, list(value[:keep]),
+                                       list(value[total - tail:]) if tail else [], depth)
+            # A set has no order: it keeps a head only.
+            return self.copy_items(cls.__name__, value, total, list(islice(value, keep)), [],
+                                   depth)
+        head = list(value)
+        self.spent += CONTAINER_COST
+        hide = self.redactor.secret_pair(head) if cls is tuple and total == 2 else -1
+        if hide >= 0 or not self._scalars_fast(head):
+            if cls is tuple:
+                # A tuple cannot be created before its items, so a cycle through it is
+                # cut rather than followed.
+                self.hold(value, self.type_info(cls), "cycle through a tuple")
+            head = [self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
+                    for i, item in enumerate(head)]
+        try:
+            result = cls(head)
+        except TypeError:  # a frozenset item whose copy is unhashable
+            result = tuple(head)
+        self.memo[id(value)] = result
+        return result
+
+    def _copy_dict(self, value: dict, depth: int) -> Any:
+        total = len(value)
+        keep, tail = self.split(total)
+        if keep < total:
+            return self.copy_entries("dict", value, total, *dict_ends(value, keep, tail),
+                                     depth)
+        self.spent += CONTAINER_COST
+        self.memo[id(value)] = out = {}
+        return self._copy_pairs(value, depth, out)
 
     # -- other objects ---------------------------------------------------
     def type_info(self, cls: type) -> _TypeInfo:
@@ -396,12 +452,34 @@ class Copier:
         info = self.type_info(cls)
         if info.handler is not None:
             return info.handler(self, value, info, depth)
-        return self.object_snapshot(value, info, depth, items=lambda: self._base_items(value, info))
+        return self.object_snapshot(value, info, depth,
+                                    items=lambda: self._base_items(value, info, depth))
+
+    def copy_made(self, value: Any, depth: int) -> Any:
+        """``copy`` for a container a handler just made (a sample, a list of labels). The
+        memo knows values by ``id``, so it is kept alive until the capture ends: a later
+        object must not reuse its id and be taken for it."""
+        self.keepalive.append(value)
+        return self.copy(value, depth)
+
+    def hold(self, value: Any, info: _TypeInfo, note: str) -> None:
+        """Stand in for ``value`` while its parts are copied, when its copy can only be
+        made after them (a tuple, a ``model.Value``): a cycle back to it meets this."""
+        snap = ObjectSnapshot(info.module, info.qualname,
+                              f"<{info.module}.{info.qualname} object at {id(value):#x}>")
+        snap.note = note
+        self.memo[id(value)] = snap
+
+    def value(self, owner: Any, kind: str, data: Any) -> Value:
+        """The copy of ``owner`` as a ``model.Value`` the loader rebuilds from ``data``."""
+        copy = self.memo[id(owner)] = Value(kind, data)
+        self.spent += CONTAINER_COST
+        return copy
 
     def object_snapshot(self, value: Any, info: _TypeInfo, depth: int,
-                        items: Callable[[], tuple] | None = None) -> ObjectSnapshot:
+                        items: Callable[[], Any] | None = None) -> ObjectSnapshot:
         """The generic copy of an object: its repr, its attributes read from ``__dict__``
-        and slots, and, if ``items()`` gives ``(content, true_length)``, that content.
+        and slots, and the content ``items()`` copies (or None).
 
         Handlers call this too, adding what they know about their type.
         """
@@ -434,13 +512,9 @@ class Copier:
             attrs[name] = self.redact("name", slot_value) if self.redactor.secret_name(
                 name) else self.copy(slot_value, depth + 1)
         snap.attrs = attrs
-        content = items() if items is not None else None
-        if content is not None:
-            kept, total = content
-            self.keepalive.append(kept)  # its id is in the memo: it must not be reused
-            copy = self._copy_dict if type(kept) is dict else self._copy_list
-            snap.items = copy(kept, depth, total)
-            if info.base is tuple:
+        if items is not None:
+            snap.items = items()
+            if info.base is tuple and type(snap.items) is list:
                 self._redact_fields(cls, snap.items)
         if self.redacted != redacted_before:
             # A trusted repr shows the attributes just redacted (a SimpleNamespace, a
@@ -455,24 +529,40 @@ class Copier:
         redactor = self.redactor
         if type(fields) is tuple and redactor.any_secret_name(list(fields)):
             for i, name in enumerate(fields[:len(items)]):
-                if redactor.secret_name(name) and not isinstance(items[i], Cut):
+                if redactor.secret_name(name):
                     items[i] = self.redact("name", items[i])
 
-    def _base_items(self, value: Any, info: _TypeInfo) -> tuple | None:
-        """Content and true length of a builtin container's subclass (OrderedDict, a list
-        subclass...), read through the base type's C methods so no override runs, and
-        never more than the item budget."""
+    def _base_items(self, value: Any, info: _TypeInfo, depth: int) -> Any:
+        """The copied content of a builtin container's subclass (a list or dict subclass
+        of the application's), read through the base type's C methods so no override
+        runs, and never more than the item budget."""
         base = info.base
         if base not in (dict, list, tuple, set, frozenset):
             return None
         try:
+            total = base.__len__(value)
+            keep, tail = self.split(total)
             if base is dict:
-                kept: Any = dict(islice(dict.items(value), self.items))
+                return self.copy_entries("dict", value, total,
+                                         *dict_ends(dict.items(value), keep, tail), depth)
+            if base is list or base is tuple:
+                head = list(base.__getitem__(value, slice(0, keep)))
+                end = list(base.__getitem__(value, slice(total - tail, total))) if tail else []
             else:
-                kept = list(islice(base.__iter__(value), self.items))
-            return kept, base.__len__(value)
+                head, end = list(islice(base.__iter__(value), keep)), []
+            return self.copy_items(base.__name__, value, total, head, end, depth)
         except Exception:
             return None
+
+
+def dict_ends(items: Any, keep: int, tail: int) -> tuple[dict, dict]:
+    """The first ``keep`` and last ``tail`` entries of a dict (or of its ``items()``
+    view), as two plain dicts, reading nothing in between."""
+    if type(items) is dict:
+        items = items.items()
+    head = dict(islice(items, keep))
+    end = dict(reversed(list(islice(reversed(items), tail)))) if tail else {}
+    return head, end
 
 
 def copy_frame_locals(frame: Any) -> Any:
