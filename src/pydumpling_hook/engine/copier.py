@@ -365,9 +365,9 @@ class Copier:
             if cls is tuple:
                 return self.copy_items("tuple", value, total, list(value[:keep]),
                                        list(value[total - tail:]) if tail else [], depth)
-            # A set has no order: it keeps a head only.
-            return self.copy_items(cls.__name__, value, total, list(islice(value, keep)), [],
-                                   depth)
+            # A set has no order: it keeps a head only, of the whole budget.
+            return self.copy_items(cls.__name__, value, total, list(islice(value, keep + tail)),
+                                   [], depth)
         head = list(value)
         self.spent += CONTAINER_COST
         hide = self.redactor.secret_pair(head) if cls is tuple and total == 2 else -1

@@ -38,6 +38,10 @@ _OPENINGS = {
     "defaultdict": ("defaultdict(…, {", "})"),
 }
 MAPPINGS = frozenset({"dict", "OrderedDict", "Counter", "defaultdict"})
+ONE_LINE = (5, 2)
+"""Items (characters: ten times as many) of the head and the tail that one-line displays
+show around the marker, so that the marker fits in their 200 characters; ``…`` stands for
+kept items left unshown."""
 SETS = frozenset({"set", "frozenset"})
 
 
@@ -122,13 +126,23 @@ class CutValue(Shown):
         writer.write(f"<… {self.omitted:,} more {self.unit}>")
 
     def _write_repr(self, writer: Any, depth: int) -> None:
+        self._write_parts(writer, depth, self.head, self.tail, False, False)
+
+    def one_line_repr(self, writer: Any, depth: int) -> None:
+        heads, tails = ONE_LINE
+        head, tail = _part(self.head, 0, heads), _part(self.tail, -tails, None)
+        self._write_parts(writer, depth, head, tail, len(head) < len(self.head),
+                          len(tail) < len(self.tail))
+
+    def _write_parts(self, writer: Any, depth: int, head: Any, tail: Any, more_head: bool,
+                     more_tail: bool) -> None:
         opening, closing = _OPENINGS.get(self.kind, (f"{as_text(self.kind, 40)}([", "])"))
         writer.write(opening)
-        self._write_items(writer, self.head, depth)
-        if self.head:
-            writer.write(", ")
+        self._write_items(writer, head, depth)
+        writer.write(", …, " if more_head else ", " if head else "")
         self._write_marker(writer)
-        self._write_items(writer, self.tail, depth, first=False)
+        writer.write(", …" if more_tail else "")
+        self._write_items(writer, tail, depth, first=False)
         writer.write(closing)
 
     def _write_items(self, writer: Any, items: Any, depth: int, first: bool = True) -> None:
@@ -283,6 +297,14 @@ class CutDict(CutValue):
             writer.value(item, depth)
 
 
+def _part(items: Any, start: int, stop: int | None) -> Any:
+    """A slice of a list or of a dict's entries."""
+    if isinstance(items, dict):
+        keys = list(items)[start:stop]
+        return {k: items[k] for k in keys}
+    return items[start:stop]
+
+
 def cut_container(kind: Any = "list", total: Any = 0) -> CutValue:
     """Factory for ``model.CutContainer``: the class by kind; the content (``head``,
     ``tail``) comes from the pickle state."""
@@ -410,11 +432,19 @@ class CutText(Shown):
         return f"{self.head}<… {self.omitted:,} more characters>{self.tail}"
 
     def _write_repr(self, writer: Any, depth: int) -> None:
+        self._write_parts(writer, depth, self.head, self.tail)
+
+    def one_line_repr(self, writer: Any, depth: int) -> None:
+        heads, tails = (10 * n for n in ONE_LINE)
+        self._write_parts(writer, depth, self.head[:heads], self.tail[-tails:])
+
+    def _write_parts(self, writer: Any, depth: int, head: Any, tail: Any) -> None:
         if self.kind == "bytearray":
             writer.write("bytearray(")
-        writer.value(self.head, depth)
+        writer.value(head, depth)
         if self.kind == "bytearray":
             writer.write(")")
-        writer.write(f"<… {self.omitted:,} more {self.unit}>")
-        if self.tail:
-            writer.value(self.tail, depth)
+        writer.write(f"{'…' if len(head) < len(self.head) else ''}<… {self.omitted:,} more "
+                     f"{self.unit}>{'…' if len(tail) < len(self.tail) else ''}")
+        if tail:
+            writer.value(tail, depth)
