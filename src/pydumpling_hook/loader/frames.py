@@ -153,7 +153,8 @@ class SeriesSummary(Snapshot):
         values, labels = (head + tail, head_labels + tail_labels) if whole else \
             ((tail, tail_labels) if end else (head, head_labels))
         if n > len(values) and n < len(self):
-            raise NotCapturedError(f"only {len(values)} rows at this end were captured")
+            raise NotCapturedError(f"only the {'last' if end else 'first'} {len(values)} of "
+                                   f"{len(self):,} rows were captured")
         values, labels = (values[-n:], labels[-n:]) if end else (values[:n], labels[:n])
         part = snapshot_class("pandas.core.series", "Series", SeriesSummary)("")
         part._setup(self.__dict__["name"], self.__dict__["dtype"], len(values), None,
@@ -246,7 +247,8 @@ class FrameSummary(Snapshot):
         values, names = (head + tail, head_labels + tail_labels) if whole else \
             ((tail, tail_labels) if end else (head, head_labels))
         if n > len(values) and n < len(self):
-            raise NotCapturedError(f"only {len(values)} rows at this end were captured")
+            raise NotCapturedError(f"only the {'last' if end else 'first'} {len(values)} of "
+                                   f"{len(self):,} rows were captured")
         values, names = (values[-n:], names[-n:]) if end else (values[:n], names[:n])
         part = snapshot_class("pandas.core.frame", "DataFrame", FrameSummary)("")
         part._setup((len(values), self.__dict__["shape"][1]), labels, positions, dtypes,
