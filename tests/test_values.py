@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import run_python
-from test_debuggers import make_dump, open_session  # noqa: F401 - make_dump is a fixture
+from test_debuggers import open_session
 
 CUTS = """\
 def crash():
