@@ -15,97 +15,26 @@ obeys three rules:
   tenth from the end (``split``), because the newest entries of a log list or
   the end of a message are often what explains the crash.
 
-Plain builtin containers of scalars take C-speed paths (slices, set-of-types
-checks) because they are most of what real frames hold.
+Builtin containers are copied by ``containers`` (the C-speed paths and the
+head-and-tail cuts), per-type knowledge lives in ``handlers``, and what is
+learnt once per type in ``typeinfo``.
 """
 
 from __future__ import annotations
 
-from itertools import islice
 from types import FunctionType, MethodType, ModuleType
 
-from ..dumpformat.model import (
-    CutContainer,
-    ObjectSnapshot,
-    Redacted,
-    TruncatedBytes,
-    TruncatedStr,
-    Value,
-)
-from . import handlers
+from ..dumpformat.model import ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr, Value
+from .containers import ATOMIC, CONTAINER_COST, KEEP_ALWAYS, SCALAR_COST, Containers
 from .redact import Redactor
+from .typeinfo import TypeInfo, type_attr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
     from typing import Any, Callable
 
-NoneType = type(None)
-ATOMIC = frozenset({int, float, bool, NoneType, complex, type(Ellipsis)})
-ATOMIC_OR_STR = ATOMIC | {str}
-SCALAR_COST = 8
-CONTAINER_COST = 24
-KEEP_ALWAYS = 120
-"""Strings up to this length are kept even when the size budget is spent."""
 
-TRUSTED_REPR_MODULES = frozenset({
-    "builtins", "datetime", "decimal", "fractions", "uuid", "pathlib", "ipaddress",
-    "enum", "re", "socket", "_socket", "threading", "_thread", "io", "_io", "zoneinfo",
-    "array", "functools", "types", "weakref", "_weakref", "asyncio",
-    "asyncio.events", "asyncio.tasks", "asyncio.futures", "_asyncio", "logging",
-    "subprocess", "queue", "_queue", "selectors", "ssl", "_ssl", "mmap", "itertools",
-    "operator", "contextvars", "_contextvars", "_pydecimal", "posixpath", "ntpath",
-    "os", "pickle", "_pickle", "json", "email.message", "http.client", "urllib.parse",
-})
-"""Modules whose classes' ``repr`` we trust to be bounded and side-effect free.
-
-Not ``collections``: a ``deque`` or ``UserDict`` repr calls its items' reprs,
-which are application code; its containers have handlers instead."""
-
-BUILTIN_BASES = (str, bytes, bytearray, int, float, dict, list, tuple, set, frozenset)
-
-
-class _TypeInfo:
-    """What we learn once per type: its names, how to reach its attributes, its repr."""
-
-    __slots__ = ("module", "qualname", "dict_descr", "slots", "trusted_repr", "base", "handler")
-
-    def __init__(self, cls: type) -> None:
-        self.module = _type_attr(cls, "__module__", "?")
-        self.qualname = _type_attr(cls, "__qualname__", None) or _type_attr(
-            cls, "__name__", "?")
-        self.dict_descr = None
-        slots = []
-        for klass in _mro(cls):
-            for name, descr in _type_attr(klass, "__dict__", {}).items():
-                kind = type(descr).__name__
-                if kind == "member_descriptor":
-                    slots.append((name, descr))
-                elif name == "__dict__" and kind == "getset_descriptor" and not self.dict_descr:
-                    self.dict_descr = descr
-        self.slots = tuple(slots)
-        self.base = next((b for b in BUILTIN_BASES if issubclass(cls, b)), None)
-        repr_owner = next((k for k in _mro(cls) if "__repr__" in _type_attr(k, "__dict__", {})),
-                          object)
-        # object's own repr is what we would format anyway: no need to call it.
-        self.trusted_repr = self.base is None and repr_owner is not object and (
-            _type_attr(repr_owner, "__module__", "") in TRUSTED_REPR_MODULES)
-        self.handler = handlers.find(cls, self.module, self.qualname)
-
-
-def _type_attr(cls: Any, name: str, default: Any) -> Any:
-    """Read a class attribute without running a metaclass ``__getattr__``."""
-    try:
-        return type.__getattribute__(cls, name)
-    except Exception:
-        return default
-
-
-def _mro(cls: type) -> tuple:
-    mro = _type_attr(cls, "__mro__", (cls,))
-    return mro if isinstance(mro, tuple) else (cls,)
-
-
-class Copier:
+class Copier(Containers):
     """One copier per dump: it owns the memo (shared references, cycles) and the budget."""
 
     def __init__(self, budgets: Any, redactor: Redactor | None = None) -> None:
@@ -121,7 +50,7 @@ class Copier:
         self.memo: dict[int, Any] = {}
         self.keepalive: list = []
         self.tainted: set[int] = set()
-        self.types: dict[type, _TypeInfo] = {}
+        self.types: dict[type, TypeInfo] = {}
         self.redactor = redactor if redactor is not None else Redactor(enabled=False)
 
     # -- budget ----------------------------------------------------------
@@ -250,159 +179,14 @@ class Copier:
         return TruncatedBytes(bytes(value[:keep - tail]), size - keep, cls.__name__,
                               bytes(value[size - tail:]) if tail else b"")
 
-    def _over_budget(self) -> bool:
-        return self.spent >= self.stop_at
-
-    def split(self, total: int) -> tuple[int, int]:
-        """How many items of a container of ``total`` to keep from its start and from its
-        end: all of them when they fit the item budget, else nine tenths of the budget
-        from the start and one tenth from the end (1,000 items: 900 + 100)."""
-        limit = self.items if not self._over_budget() else 8
-        if total <= limit:
-            return total, 0
-        return limit - limit // 10, limit // 10
-
-    def _scalars_fast(self, items: list) -> bool:
-        """True when ``items`` can be kept as they are: scalars and short, non-secret strings."""
-        kinds = set(map(type, items))
-        if kinds <= ATOMIC:
-            # Huge ints are checked where it is cheap (all-int lists, in C); a
-            # mixed list may carry one, which only costs its size in the file.
-            if kinds == {int} and items and max(
-                    max(items).bit_length(), min(items).bit_length()) > 64 * 1024:
-                return False
-            self.spent += SCALAR_COST * len(items)
-            return True
-        if not kinds <= ATOMIC_OR_STR:
-            return False
-        strs = items if len(kinds) == 1 else [i for i in items if type(i) is str]
-        lengths = list(map(len, strs))
-        longest = max(lengths, default=0)
-        if longest > KEEP_ALWAYS and (longest > self.string or self._over_budget()):
-            return False
-        if not self.redactor.texts_clean(strs):
-            return False
-        self.spent += sum(lengths) + SCALAR_COST * len(items)
-        return True
-
-    def _copy_items(self, items: list, depth: int) -> list:
-        """Copies of ``items`` (a fresh list, which may be returned as it is)."""
-        if self._scalars_fast(items):
-            return items
-        return [self.copy(item, depth + 1) for item in items]
-
-    def _copy_pairs(self, value: dict, depth: int, out: dict) -> dict:
-        """Copies of a plain dict's entries into ``out``, hiding the values under
-        secret-looking keys."""
-        keys = list(value)
-        redactor = self.redactor
-        secret = redactor.any_secret_name(keys)
-        if not secret and self._scalars_fast(keys) and self._scalars_fast(list(value.values())):
-            out.update(value)
-            return out
-        for key, item in value.items():
-            if secret and redactor.secret_name(key):
-                out[self.copy(key, depth + 1)] = self.redact("name", item)
-                continue
-            try:
-                out[self.copy(key, depth + 1)] = self.copy(item, depth + 1)
-            except TypeError:  # a key whose copy is unhashable
-                out[repr(key)] = self.copy(item, depth + 1)
-        return out
-
-    def copy_items(self, kind: str, owner: Any, total: int, head: list, tail: list,
-                   depth: int) -> Any:
-        """The content of ``owner`` (a container of ``kind`` with ``total`` items) from the
-        ``head`` and ``tail`` that ``split`` chose: a plain list when nothing was left out,
-        else a ``CutContainer`` that knows the true length. ``head`` and ``tail`` must be
-        fresh lists."""
-        if len(head) + len(tail) >= total:
-            return self._copy_items(head + tail if tail else head, depth)
-        cut = CutContainer(kind, total)
-        self.memo[id(owner)] = cut  # made before its items, so a cycle through it closes
-        self.spent += CONTAINER_COST
-        self.cuts += 1
-        cut.head = self._copy_items(head, depth)
-        cut.tail = self._copy_items(tail, depth) if tail else []
-        return cut
-
-    def copy_entries(self, kind: str, owner: Any, total: int, head: dict, tail: dict,
-                     depth: int) -> Any:
-        """``copy_items`` for mappings: ``head`` and ``tail`` are plain dicts."""
-        if len(head) + len(tail) >= total:
-            if tail:
-                head.update(tail)
-            return self._copy_pairs(head, depth, {})
-        cut = CutContainer(kind, total)
-        self.memo[id(owner)] = cut
-        self.spent += CONTAINER_COST
-        self.cuts += 1
-        cut.head = self._copy_pairs(head, depth, {})
-        cut.tail = self._copy_pairs(tail, depth, {}) if tail else {}
-        return cut
-
-    def _copy_list(self, value: list, depth: int) -> Any:
-        total = len(value)
-        keep, tail = self.split(total)
-        if keep < total:
-            return self.copy_items("list", value, total, value[:keep],
-                                   value[total - tail:] if tail else [], depth)
-        out: list = []
-        self.memo[id(value)] = out
-        self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(value) if total == 2 else -1
-        if hide < 0 and self._scalars_fast(value):
-            out.extend(value)
-        else:
-            out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
-                        for i, item in enumerate(value)])
-        return out
-
-    def _copy_collection(self, value: Any, cls: type, depth: int) -> Any:
-        total = len(value)
-        keep, tail = self.split(total)
-        if keep < total:
-            if cls is tuple:
-                return self.copy_items("tuple", value, total, list(value[:keep]),
-                                       list(value[total - tail:]) if tail else [], depth)
-            # A set has no order: it keeps a head only, of the whole budget.
-            return self.copy_items(cls.__name__, value, total, list(islice(value, keep + tail)),
-                                   [], depth)
-        head = list(value)
-        self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(head) if cls is tuple and total == 2 else -1
-        if hide >= 0 or not self._scalars_fast(head):
-            if cls is tuple:
-                # A tuple cannot be created before its items, so a cycle through it is
-                # cut rather than followed.
-                self.hold(value, self.type_info(cls), "cycle through a tuple")
-            head = [self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
-                    for i, item in enumerate(head)]
-        try:
-            result = cls(head)
-        except TypeError:  # a frozenset item whose copy is unhashable
-            result = tuple(head)
-        self.memo[id(value)] = result
-        return result
-
-    def _copy_dict(self, value: dict, depth: int) -> Any:
-        total = len(value)
-        keep, tail = self.split(total)
-        if keep < total:
-            return self.copy_entries("dict", value, total, *dict_ends(value, keep, tail),
-                                     depth)
-        self.spent += CONTAINER_COST
-        self.memo[id(value)] = out = {}
-        return self._copy_pairs(value, depth, out)
-
     # -- other objects ---------------------------------------------------
-    def type_info(self, cls: type) -> _TypeInfo:
+    def type_info(self, cls: type) -> TypeInfo:
         info = self.types.get(cls)
         if info is None:
-            info = self.types[cls] = _TypeInfo(cls)
+            info = self.types[cls] = TypeInfo(cls)
         return info
 
-    def _repr(self, value: Any, info: _TypeInfo) -> str:
+    def _repr(self, value: Any, info: TypeInfo) -> str:
         if info.base is not None:
             return self._builtin_subclass_repr(value, info)
         if info.trusted_repr:
@@ -415,7 +199,7 @@ class Copier:
                 pass
         return f"<{info.module}.{info.qualname} object at {id(value):#x}>"
 
-    def _builtin_subclass_repr(self, value: Any, info: _TypeInfo) -> str:
+    def _builtin_subclass_repr(self, value: Any, info: TypeInfo) -> str:
         """Repr of e.g. a str or dict subclass built from the base type, never its own
         (possibly huge, possibly overridden) repr."""
         base = info.base
@@ -437,7 +221,7 @@ class Copier:
         self.cuts += 1
         return snap
 
-    def _repr_summary(self, value: Any, info: _TypeInfo) -> str:
+    def _repr_summary(self, value: Any, info: TypeInfo) -> str:
         try:
             size = len(value) if type(value) in (list, dict, tuple, set, frozenset) else None
         except Exception:
@@ -462,7 +246,7 @@ class Copier:
         self.keepalive.append(value)
         return self.copy(value, depth)
 
-    def hold(self, value: Any, info: _TypeInfo, note: str) -> None:
+    def hold(self, value: Any, info: TypeInfo, note: str) -> None:
         """Stand in for ``value`` while its parts are copied, when its copy can only be
         made after them (a tuple, a ``model.Value``): a cycle back to it meets this."""
         snap = ObjectSnapshot(info.module, info.qualname,
@@ -476,7 +260,7 @@ class Copier:
         self.spent += CONTAINER_COST
         return copy
 
-    def object_snapshot(self, value: Any, info: _TypeInfo, depth: int,
+    def object_snapshot(self, value: Any, info: TypeInfo, depth: int,
                         items: Callable[[], Any] | None = None) -> ObjectSnapshot:
         """The generic copy of an object: its repr, its attributes read from ``__dict__``
         and slots, and the content ``items()`` copies (or None).
@@ -525,45 +309,12 @@ class Copier:
 
     def _redact_fields(self, cls: type, items: list) -> None:
         """A namedtuple's items are attributes by name (``creds.password``): redact those."""
-        fields = _type_attr(cls, "_fields", None)
+        fields = type_attr(cls, "_fields", None)
         redactor = self.redactor
         if type(fields) is tuple and redactor.any_secret_name(list(fields)):
             for i, name in enumerate(fields[:len(items)]):
                 if redactor.secret_name(name):
                     items[i] = self.redact("name", items[i])
-
-    def _base_items(self, value: Any, info: _TypeInfo, depth: int) -> Any:
-        """The copied content of a builtin container's subclass (a list or dict subclass
-        of the application's), read through the base type's C methods so no override
-        runs, and never more than the item budget."""
-        base = info.base
-        if base not in (dict, list, tuple, set, frozenset):
-            return None
-        try:
-            total = base.__len__(value)
-            keep, tail = self.split(total)
-            if base is dict:
-                return self.copy_entries("dict", value, total,
-                                         *dict_ends(dict.items(value), keep, tail), depth)
-            if base is list or base is tuple:
-                head = list(base.__getitem__(value, slice(0, keep)))
-                end = list(base.__getitem__(value, slice(total - tail, total))) if tail else []
-            else:
-                head, end = list(islice(base.__iter__(value), keep)), []
-            return self.copy_items(base.__name__, value, total, head, end, depth)
-        except Exception:
-            return None
-
-
-def dict_ends(items: Any, keep: int, tail: int) -> tuple[dict, dict]:
-    """The first ``keep`` and last ``tail`` entries of a dict (or of its ``items()``
-    view), as two plain dicts, reading nothing in between."""
-    if type(items) is dict:
-        items = items.items()
-    head = dict(islice(items, keep))
-    end = dict(reversed(list(islice(reversed(items), tail)))) if tail else {}
-    return head, end
-
 
 def copy_frame_locals(frame: Any) -> Any:
     """Read a frame's locals as a plain dict, including 3.13's FrameLocalsProxy."""

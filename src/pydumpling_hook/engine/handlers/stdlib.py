@@ -113,7 +113,7 @@ def copy_uuid(copier: Any, value: Any, info: Any, depth: int) -> Any:
 
 def _dict_content(copier: Any, value: Any, info: Any, depth: int) -> Any:
     """A dict subclass's content, read with dict's own C methods (no override runs)."""
-    from ..copier import dict_ends
+    from ..containers import dict_ends
 
     total = dict.__len__(value)
     keep, tail = copier.split(total)
