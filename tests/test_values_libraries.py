@@ -146,6 +146,35 @@ def test_library_values_print_in_one_line(make_dump):
     assert "    column = Series(name='price', length=10000, dtype=float64)" in lines
 
 
+def test_a_frame_with_attrs_keeps_no_rows(tmp_path, make_dump):
+    """pandas deep-copies ``attrs`` into every slice: capture must not slice such a frame."""
+    marker = tmp_path / "deepcopied"
+    source = f"""\
+import pandas as pd
+
+
+class Tag:
+    def __deepcopy__(self, memo):
+        open({str(marker)!r}, "w").close()
+        return self
+
+
+def crash():
+    frame = pd.DataFrame({{"a": range(50)}})
+    frame.attrs["tag"] = Tag()
+    1 / 0
+
+
+crash()
+"""
+    dump = make_dump(source)
+    assert not marker.exists()
+    session = open_session(dump, tmp_path, "pdb")
+    assert session.run("p frame.shape, frame.dtypes['a']").strip() == "((50, 1), dtype('int64'))"
+    assert "rows not captured" in session.run("p frame")
+    assert session.quit() == 0
+
+
 def test_records_show_their_fields(make_dump, tmp_path):
     session = open_session(make_dump(RECORDS), tmp_path, "pdb")
     run = session.run

@@ -167,6 +167,17 @@ class SeriesSummary(Snapshot):
     def tail(self, n: int = 5) -> Snapshot:
         return self._part(n, True)
 
+    def __getitem__(self, label: Any) -> Any:
+        """The value at index label ``label``, if its row was captured."""
+        (head_labels, tail_labels), head, tail = self._rows
+        for labels, values in ((head_labels, head), (tail_labels, tail)):
+            if label in labels:
+                return values[labels.index(label)]
+        if len(head) + len(tail) >= len(self):
+            raise KeyError(label)
+        raise NotCapturedError(f"label {_element(label)} is not among the {len(head) + len(tail)} "
+                               f"rows of {len(self):,} captured")
+
     def __iter__(self) -> Any:
         (_, _), head, tail = self._rows
         if len(head) + len(tail) < len(self):

@@ -16,7 +16,8 @@ IPv4/IPv6 addresses, networks and interfaces, range, OrderedDict,
 defaultdict, Counter, deque, ChainMap, and namedtuples (a tuple class with the
 recorded name and fields). numpy scalars come back as Python numbers of a
 small subclass that notes the dtype (``np.float64(1.5)``; arithmetic gives
-plain numbers); a numpy bool is a plain ``bool``.
+plain numbers); a numpy bool is a plain ``bool``, and a scalar that is no
+Python number (``longdouble``, ``datetime64``) shows numpy's repr.
 """
 
 from __future__ import annotations
@@ -226,8 +227,8 @@ def _numpy_scalar(data: Any) -> Any:
     dtype = _text(dtype, 40)
     if type(number) is bool:
         return number
-    if type(number) is str:
-        return snapshot_class("numpy", dtype)(f"np.{dtype}({_text(number, 200)})")
+    if type(number) is str:  # numpy's own repr of a scalar that is no Python number
+        return snapshot_class("numpy", dtype)(_text(number, 200))
     if type(number) is int:
         _int(number)
     made = _NUMBER_TYPES[type(number)](number)

@@ -37,7 +37,7 @@ _IP = ("IPv4Address", "IPv6Address", "IPv4Network", "IPv6Network", "IPv4Interfac
 NUMPY_SCALARS = (
     "bool", "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "longlong", "ulonglong", "float16", "float32", "float64", "float128", "longdouble",
-    "complex64", "complex128", "complex256", "clongdouble",
+    "complex64", "complex128", "complex256", "clongdouble", "datetime64", "timedelta64",
 )
 _PANDAS_INDEXES = (
     ("base", "Index"), ("range", "RangeIndex"), ("datetimes", "DatetimeIndex"),
@@ -80,6 +80,7 @@ SHAPES: tuple[tuple[str, str], ...] = (
     ("__dataclass_fields__", "records"),
     ("__attrs_attrs__", "records"),
     ("__pydantic_fields__", "records"),
+    ("model_fields", "records"),  # pydantic 2.0 to 2.9
     ("_fields", "records"),
     ("_member_map_", "stdlib"),
 )

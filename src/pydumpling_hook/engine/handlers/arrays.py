@@ -85,10 +85,11 @@ def copy_ndarray(copier: Any, value: Any, info: Any, depth: int) -> Any:
 
 
 def copy_scalar(copier: Any, value: Any, info: Any, depth: int) -> Any:
-    """A numpy scalar as the Python number ``item()`` gives, with its dtype's name."""
-    number = value.item()
-    if type(number) not in (int, float, complex, bool):  # a longdouble keeps its own type
-        number = str(value)[:100]
+    """A numpy scalar as the Python number ``item()`` gives, with its dtype's name; one
+    that is no Python number (a ``longdouble``, a ``datetime64``) as numpy's repr."""
+    number = value.item() if value.dtype.kind not in "mM" else None
+    if type(number) not in (int, float, complex, bool):
+        number = repr(value)[:200]
     return copier.value(value, "numpy.scalar", (str(value.dtype), number))
 
 

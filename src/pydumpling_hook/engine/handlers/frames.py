@@ -26,8 +26,6 @@ COLUMNS = 20
 """Columns of a frame kept whole, or else the first and last COLUMNS // 2."""
 LABELS = 20
 """Index labels kept whole, or else the first and last LABELS // 2."""
-MANY_COLUMNS = 10_000
-"""Past this many columns, ``df.dtypes`` (a Series of them all) is not built."""
 
 
 def _ends(total: int, keep: int) -> tuple[int, int]:
@@ -48,7 +46,14 @@ def _has_attrs(value: Any) -> bool:
         return True
 
 
-def _rows(copier: Any, block: Any, depth: int) -> Any:
+def _block(value: Any, start: int, stop: int, positions: list | None) -> Any:
+    """Rows ``start:stop`` of the kept columns: the rows first (a view), then the columns
+    of those few rows (taking columns first would copy every row)."""
+    block = value.iloc[start:stop]
+    return block if positions is None else block.iloc[:, positions]
+
+
+def _cells(copier: Any, block: Any, depth: int) -> Any:
     return copier.copy_made(block.to_numpy(dtype=object).tolist(), depth + 1)
 
 
@@ -57,26 +62,26 @@ def copy_frame(copier: Any, value: Any, info: Any, depth: int) -> Any:
     copier.hold(value, info, "cycle through a DataFrame")
     first, last = _ends(width, COLUMNS)
     positions = list(range(first)) + list(range(width - last, width))
-    if width <= MANY_COLUMNS:
-        every = value.dtypes.tolist()
-        dtypes = [str(every[p]) for p in positions]
-    else:
-        dtypes = [str(value.iloc[:, p].dtype) for p in positions]
+    some = positions if len(positions) < width else None
     head, tail = _ends(rows, ROWS)
     data = {
         "shape": (rows, width),
         "columns": copier.copy(value.columns, depth + 1),
         "positions": positions,
         "labels": copier.copy_made(value.columns[positions].tolist(), depth + 1),
-        "dtypes": dtypes,
         "index": copier.copy(value.index, depth + 1),
     }
-    if not _has_attrs(value):
-        data["rows"] = (
-            copier.copy_made(_labels(value.index, rows, ROWS), depth + 1),
-            _rows(copier, value.iloc[:head, positions], depth),
-            _rows(copier, value.iloc[rows - tail:, positions], depth) if tail else [],
-        )
+    if _has_attrs(value):
+        every = value.dtypes.tolist()
+        data["dtypes"] = [str(every[p]) for p in positions]
+        return copier.value(value, "pandas.DataFrame", data)
+    top = _block(value, 0, head, some)
+    data["dtypes"] = [str(t) for t in top.dtypes.tolist()]
+    data["rows"] = (
+        copier.copy_made(_labels(value.index, rows, ROWS), depth + 1),
+        _cells(copier, top, depth),
+        _cells(copier, _block(value, rows - tail, rows, some), depth) if tail else [],
+    )
     return copier.value(value, "pandas.DataFrame", data)
 
 
@@ -93,8 +98,8 @@ def copy_series(copier: Any, value: Any, info: Any, depth: int) -> Any:
     if not _has_attrs(value):
         data["rows"] = (
             copier.copy_made(_labels(value.index, rows, ROWS), depth + 1),
-            _rows(copier, value.iloc[:head], depth),
-            _rows(copier, value.iloc[rows - tail:], depth) if tail else [],
+            _cells(copier, value.iloc[:head], depth),
+            _cells(copier, value.iloc[rows - tail:], depth) if tail else [],
         )
     return copier.value(value, "pandas.Series", data)
 

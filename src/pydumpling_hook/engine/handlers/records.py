@@ -64,7 +64,7 @@ def copy_attrs(copier: Any, value: Any, info: Any, depth: int, own: Any) -> Any:
 
 
 def copy_pydantic(copier: Any, value: Any, info: Any, depth: int, own: Any) -> Any:
-    fields = own["__pydantic_fields__"]
+    fields = own.get("__pydantic_fields__", own.get("model_fields"))
     return _record(copier, value, info, depth, list(fields),
                    [n for n, f in fields.items() if f.repr])
 
@@ -104,8 +104,8 @@ def for_class(cls: type, own: Any) -> Callable[..., Any] | None:
         chosen = copy_dataclass
     elif "__attrs_attrs__" in own and _is_attrs(own["__attrs_attrs__"]):
         chosen = copy_attrs
-    elif "__pydantic_fields__" in own and (type(cls).__module__, type(cls).__qualname__) \
-            == PYDANTIC_META and type(own["__pydantic_fields__"]) is dict:
+    elif (type(cls).__module__, type(cls).__qualname__) == PYDANTIC_META and type(
+            own.get("__pydantic_fields__", own.get("model_fields"))) is dict:
         chosen = copy_pydantic
     elif "_fields" in own and _is_namedtuple(cls, own):
         chosen = copy_namedtuple
