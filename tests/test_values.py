@@ -69,6 +69,13 @@ crash()
 """
 
 
+def print_locals(dump) -> list:
+    """The lines of ``pydumpling-open --print --locals`` for ``dump``."""
+    printed = run_python(["-m", "pydumpling_hook", "--print", "--locals", str(dump)])
+    assert printed.returncode == 0, printed.stderr
+    return printed.stdout.splitlines()
+
+
 @pytest.fixture
 def cut_dump(make_dump):
     return make_dump(CUTS)
@@ -100,9 +107,7 @@ def test_cut_values_tell_the_truth_in_pdb(cut_dump, tmp_path):
 
 
 def test_cut_values_print_their_marker(cut_dump):
-    printed = run_python(["-m", "pydumpling_hook", "--print", "--locals", str(cut_dump)])
-    assert printed.returncode == 0, printed.stderr
-    lines = printed.stdout.splitlines()
+    lines = print_locals(cut_dump)
     assert "    nums = [0, 1, 2, 3, 4, …, <… 4,000 more items>, …, 4998, 4999]" in lines
     assert "    pair = (0, 1, 2, 3, 4, …, <… 2,000 more items>, …, 2998, 2999)" in lines
     assert any(line.startswith("    table = {0: '0', 1: '1'") and "<… 2,000 more entries>" in line
@@ -136,9 +141,7 @@ def test_stdlib_values_come_back_real(make_dump, tmp_path):
 
 
 def test_stdlib_values_print_as_themselves(make_dump):
-    dump = make_dump(STDLIB)
-    printed = run_python(["-m", "pydumpling_hook", "--print", "--locals", str(dump)])
-    lines = printed.stdout.splitlines()
+    lines = print_locals(make_dump(STDLIB))
     for expected in [
         "    when = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)",
         "    total = Decimal('12.50')",
@@ -146,4 +149,4 @@ def test_stdlib_values_print_as_themselves(make_dump):
         "    color = <Color.RED: 1>",
         "    recent = deque([1, 2, 3], maxlen=5)",
     ]:
-        assert expected in lines, printed.stdout
+        assert expected in lines, "\n".join(lines)

@@ -14,6 +14,7 @@ import sys
 import pytest
 from conftest import clean_env, dumps_in, need, run_python, write_script
 from test_debuggers import open_session
+from test_values import print_locals
 
 NUMPY = """\
 import numpy as np
@@ -137,9 +138,7 @@ def test_pandas_frames_in_pdb(make_dump, tmp_path):
 
 
 def test_library_values_print_in_one_line(make_dump):
-    dump = make_dump(PANDAS)
-    printed = run_python(["-m", "pydumpling_hook", "--print", "--locals", str(dump)])
-    lines = printed.stdout.splitlines()
+    lines = print_locals(make_dump(PANDAS))
     frame = lines.index(next(ln for ln in lines if ln.startswith("    frame = ")))
     assert lines[frame].startswith("    frame = DataFrame(shape=(10000, 2), columns=Index(")
     assert "        .shape = (10000, 2)" in lines[frame:]

@@ -17,7 +17,8 @@ answered with the live program's answer or with ``NotCapturedError``:
   they can, else raise; ``==`` answers False when the lengths or the kept ends
   differ, else raises; hashable kinds (tuple, frozenset, str, bytes) hash by
   identity;
-* any other ``str``/``bytes`` method raises (it would need the whole value).
+* any other ``str``/``bytes`` method raises (it would need the whole value;
+  ``cuttext`` has the string kinds).
 
 Presenters (DAP, HTML) show ``.head``, a marker for ``omitted`` items and
 ``.tail``; ``dir()`` lists those and the methods that work.
@@ -54,7 +55,31 @@ def _kept(head: Any, tail: Any) -> str:
         f"the first {len(head):,}"
 
 
-class CutValue(Shown):
+class Partial(Shown):
+    """What every cut value shares: refusing, with what was kept, what needs the rest."""
+
+    __slots__ = ()
+    kind: str
+    head: Any
+    tail: Any
+    omitted: int
+    unit: str
+
+    def _refuse(self, doing: str) -> NotCapturedError:
+        return NotCapturedError(
+            f"{doing} needs all {len(self):,} {self.unit} of this {self.kind}, but "
+            f"{self.omitted:,} were not captured (kept: {_kept(self.head, self.tail)}, in "
+            ".head and .tail)")
+
+    def __iter__(self) -> Any:
+        raise self._refuse("iterating")
+
+    def __ne__(self, other: Any) -> Any:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+
+class CutValue(Partial):
     """Shared behaviour of the cut kinds. ``omitted`` items sit between head and tail."""
 
     __slots__ = ("kind", "total", "head", "tail")
@@ -78,15 +103,6 @@ class CutValue(Shown):
     def __bool__(self) -> bool:
         return self.total > 0
 
-    def _refuse(self, doing: str) -> NotCapturedError:
-        return NotCapturedError(
-            f"{doing} needs all {self.total:,} {self.unit} of this {self.kind}, but "
-            f"{self.omitted:,} were not captured (kept: {_kept(self.head, self.tail)}, in "
-            ".head and .tail)")
-
-    def __iter__(self) -> Any:
-        raise self._refuse("iterating")
-
     def __setstate__(self, state: Any) -> None:
         """The pickle state ``(head, tail)``; a part of the wrong type is left empty."""
         if isinstance(state, tuple) and len(state) == 2:
@@ -108,10 +124,6 @@ class CutValue(Shown):
                 return False
             raise self._refuse("comparing")
         return NotImplemented
-
-    def __ne__(self, other: Any) -> Any:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
 
     def _comparable(self, other: Any) -> bool:
         return isinstance(other, CutValue) and other.kind == self.kind
@@ -316,135 +328,3 @@ def cut_container(kind: Any = "list", total: Any = 0) -> CutValue:
     if name in SETS:
         return (CutFrozenSet if name == "frozenset" else CutSet)(name, count, [], [])
     return (CutTuple if name == "tuple" else CutList)(name, count, [], [])
-
-
-class CutText(Shown):
-    """A cut ``str``, ``bytes`` or ``bytearray``: the true length, the kept head and tail."""
-
-    __slots__ = ("kind", "head", "omitted", "tail")
-
-    def __init__(self, kind: str, head: Any, omitted: int, tail: Any) -> None:
-        self.kind = kind
-        self.head = head
-        self.omitted = omitted
-        self.tail = tail
-
-    @property
-    def unit(self) -> str:
-        return "characters" if self.kind == "str" else "bytes"
-
-    def __len__(self) -> int:
-        return len(self.head) + self.omitted + len(self.tail)
-
-    def __bool__(self) -> bool:
-        return True
-
-    __hash__ = object.__hash__
-
-    def _refuse(self, doing: str) -> NotCapturedError:
-        return NotCapturedError(
-            f"{doing} needs all {len(self):,} {self.unit} of this {self.kind}, but "
-            f"{self.omitted:,} were not captured (kept: {_kept(self.head, self.tail)}, in .head "
-            "and .tail)")
-
-    def __iter__(self) -> Any:
-        raise self._refuse("iterating")
-
-    def __getitem__(self, key: Any) -> Any:
-        total = len(self)
-        if isinstance(key, slice):
-            wanted = range(total)[key]
-            if len(wanted) > len(self.head) + len(self.tail):
-                raise self._refuse(f"[{key.start}:{key.stop}:{key.step}]")
-            parts = [self[i] for i in wanted]
-            return "".join(parts) if self.kind == "str" else bytes(parts)
-        index = operator.index(key)
-        if index < 0:
-            index += total
-        if not 0 <= index < total:
-            raise IndexError(f"{self.kind} index out of range")
-        start = total - len(self.tail)
-        if index < len(self.head):
-            return self.head[index]
-        if index >= start:
-            return self.tail[index - start]
-        raise NotCapturedError(
-            f"character {index} of {total} was not captured (kept: 0–{len(self.head) - 1} and "
-            f"{start}–{total - 1})" if self.kind == "str" else
-            f"byte {index} of {total} was not captured (kept: 0–{len(self.head) - 1} and "
-            f"{start}–{total - 1})")
-
-    def __contains__(self, part: Any) -> bool:
-        if part in self.head or part in self.tail:
-            return True
-        raise self._refuse("'in'")
-
-    def startswith(self, prefix: Any) -> bool:
-        """Answered from the head when it is long enough (or already tells them apart)."""
-        if len(prefix) <= len(self.head):
-            return self.head.startswith(prefix)
-        if not prefix.startswith(self.head) or len(prefix) > len(self):
-            return False
-        raise self._refuse("startswith()")
-
-    def endswith(self, suffix: Any) -> bool:
-        """Answered from the tail when it is long enough (or already tells them apart)."""
-        if len(suffix) <= len(self.tail):
-            return self.tail.endswith(suffix)
-        if self.tail and not suffix.endswith(self.tail) or len(suffix) > len(self):
-            return False
-        raise self._refuse("endswith()")
-
-    def __eq__(self, other: Any) -> Any:
-        if other is self:
-            return True
-        if not isinstance(other, (str, bytes, bytearray, CutText)):
-            return NotImplemented
-        if isinstance(other, CutText):
-            if len(other) != len(self) or other.kind != self.kind:
-                return False
-            raise self._refuse("comparing")
-        if isinstance(other, str) != (self.kind == "str"):
-            return False
-        if len(other) != len(self) or not other.startswith(self.head) or (
-                self.tail and not other.endswith(self.tail)):
-            return False
-        raise self._refuse("comparing")
-
-    def __ne__(self, other: Any) -> Any:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    def __add__(self, other: Any) -> Any:
-        raise self._refuse("'+'")
-
-    __radd__ = __add__
-
-    def __getattr__(self, name: str) -> Any:
-        base = str if self.kind == "str" else bytes
-        if not name.startswith("_") and hasattr(base, name):
-            raise self._refuse(f"{base.__name__}.{name}()")
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    def __str__(self) -> str:
-        if self.kind != "str":
-            return repr(self)
-        return f"{self.head}<… {self.omitted:,} more characters>{self.tail}"
-
-    def _write_repr(self, writer: Any, depth: int) -> None:
-        self._write_parts(writer, depth, self.head, self.tail)
-
-    def one_line_repr(self, writer: Any, depth: int) -> None:
-        heads, tails = (10 * n for n in ONE_LINE)
-        self._write_parts(writer, depth, self.head[:heads], self.tail[-tails:])
-
-    def _write_parts(self, writer: Any, depth: int, head: Any, tail: Any) -> None:
-        if self.kind == "bytearray":
-            writer.write("bytearray(")
-        writer.value(head, depth)
-        if self.kind == "bytearray":
-            writer.write(")")
-        writer.write(f"{'…' if len(head) < len(self.head) else ''}<… {self.omitted:,} more "
-                     f"{self.unit}>{'…' if len(tail) < len(self.tail) else ''}")
-        if tail:
-            writer.value(tail, depth)

@@ -54,6 +54,19 @@ def _table(labels: List[Any], columns: List[Any], rows: List[list], gap_row: int
         line[1:], widths[1:])]).rstrip() for line in [header, *body]]
 
 
+def _end_rows(rows: tuple, n: int, end: bool, total: int) -> tuple[list, list]:
+    """The labels and rows of ``head(n)`` (``tail(n)`` for ``end``) from the kept rows."""
+    (head_labels, tail_labels), head, tail = rows
+    if len(head) + len(tail) >= total:
+        values, labels = head + tail, head_labels + tail_labels
+    else:
+        values, labels = (tail, tail_labels) if end else (head, head_labels)
+    if len(values) < n < total:
+        raise NotCapturedError(f"only the {'last' if end else 'first'} {len(values)} of "
+                               f"{total:,} rows were captured")
+    return (labels[-n:], values[-n:]) if end else (labels[:n], values[:n])
+
+
 class IndexSummary(Snapshot):
     """A pandas Index: ``len``, labels by position from both ends, ``tolist()`` when whole.
     A ``RangeIndex`` answers every position from its range."""
@@ -148,14 +161,7 @@ class SeriesSummary(Snapshot):
         return self.__dict__["size"]
 
     def _part(self, n: int, end: bool) -> Snapshot:
-        (head_labels, tail_labels), head, tail = self._rows
-        whole = len(head) + len(tail) >= len(self)
-        values, labels = (head + tail, head_labels + tail_labels) if whole else \
-            ((tail, tail_labels) if end else (head, head_labels))
-        if n > len(values) and n < len(self):
-            raise NotCapturedError(f"only the {'last' if end else 'first'} {len(values)} of "
-                                   f"{len(self):,} rows were captured")
-        values, labels = (values[-n:], labels[-n:]) if end else (values[:n], labels[:n])
+        labels, values = _end_rows(self._rows, n, end, len(self))
         part = snapshot_class("pandas.core.series", "Series", SeriesSummary)("")
         part._setup(self.__dict__["name"], self.__dict__["dtype"], len(values), None,
                     ((labels, []), values, []))
@@ -253,14 +259,7 @@ class FrameSummary(Snapshot):
         labels, positions, dtypes, rows = self._table
         if not rows:
             raise NotCapturedError("no rows of this DataFrame were captured (it has attrs)")
-        (head_labels, tail_labels), head, tail = rows
-        whole = len(head) + len(tail) >= len(self)
-        values, names = (head + tail, head_labels + tail_labels) if whole else \
-            ((tail, tail_labels) if end else (head, head_labels))
-        if n > len(values) and n < len(self):
-            raise NotCapturedError(f"only the {'last' if end else 'first'} {len(values)} of "
-                                   f"{len(self):,} rows were captured")
-        values, names = (values[-n:], names[-n:]) if end else (values[:n], names[:n])
+        names, values = _end_rows(rows, n, end, len(self))
         part = snapshot_class("pandas.core.frame", "DataFrame", FrameSummary)("")
         part._setup((len(values), self.__dict__["shape"][1]), labels, positions, dtypes,
                     ((names, []), values, []))

@@ -33,7 +33,8 @@ import keyword
 from typing import Any
 
 from ..dumpformat import model
-from .cuts import CutText, cut_container
+from .cuts import cut_container
+from .cuttext import CutText
 from .records import integer
 from .text import Shown
 
