@@ -174,6 +174,25 @@ crash()
     assert session.quit() == 0
 
 
+def test_a_column_named_like_a_secret_is_redacted(make_dump, tmp_path):
+    source = """\
+import pandas as pd
+
+
+def crash():
+    users = pd.DataFrame({"name": ["ann", "bob"], "password": ["hunter2hunter2", "x" * 12]})
+    1 / 0
+
+
+crash()
+"""
+    session = open_session(make_dump(source), tmp_path, "pdb")
+    table = session.run("p users").strip().splitlines()
+    assert table[1].split() == ["0", "ann", "<redacted>"]
+    assert table[2].split() == ["1", "bob", "<redacted>"]
+    assert session.quit() == 0
+
+
 def test_records_show_their_fields(make_dump, tmp_path):
     session = open_session(make_dump(RECORDS), tmp_path, "pdb")
     run = session.run

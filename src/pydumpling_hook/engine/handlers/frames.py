@@ -53,8 +53,25 @@ def _block(value: Any, start: int, stop: int, positions: list | None) -> Any:
     return block if positions is None else block.iloc[:, positions]
 
 
-def _cells(copier: Any, block: Any, depth: int) -> Any:
-    return copier.copy_made(block.to_numpy(dtype=object).tolist(), depth + 1)
+def _cells(copier: Any, block: Any, depth: int, secret: Any = ()) -> Any:
+    """Copies of the cells of ``block`` (rows of values; a series: values). The columns
+    at the positions in ``secret`` (a series: ``secret`` True) are named like secrets,
+    so each of their cells is redacted, as a field of that name would be."""
+    cells = block.to_numpy(dtype=object).tolist()
+    if secret is True:
+        return [copier.redact("name", item) for item in cells]
+    copies = copier.copy_made(cells, depth + 1)
+    for row, copy in zip(cells, copies) if secret and type(copies) is list else ():
+        for i in secret:
+            copy[i] = copier.redact("name", row[i])
+    return copies
+
+
+def _secret(copier: Any, value: Any, labels: list) -> tuple:
+    found = tuple(i for i, label in enumerate(labels) if copier.redactor.secret_name(label))
+    if found:
+        copier.tainted.add(id(value))  # and so no original of it either
+    return found
 
 
 def copy_frame(copier: Any, value: Any, info: Any, depth: int) -> Any:
@@ -64,11 +81,12 @@ def copy_frame(copier: Any, value: Any, info: Any, depth: int) -> Any:
     positions = list(range(first)) + list(range(width - last, width))
     some = positions if len(positions) < width else None
     head, tail = _ends(rows, ROWS)
+    labels = value.columns[positions].tolist()
     data = {
         "shape": (rows, width),
         "columns": copier.copy(value.columns, depth + 1),
         "positions": positions,
-        "labels": copier.copy_made(value.columns[positions].tolist(), depth + 1),
+        "labels": copier.copy_made(labels, depth + 1),
         "index": copier.copy(value.index, depth + 1),
     }
     if _has_attrs(value):
@@ -77,10 +95,11 @@ def copy_frame(copier: Any, value: Any, info: Any, depth: int) -> Any:
         return copier.value(value, "pandas.DataFrame", data)
     top = _block(value, 0, head, some)
     data["dtypes"] = [str(t) for t in top.dtypes.tolist()]
+    secret = _secret(copier, value, labels)
     data["rows"] = (
         copier.copy_made(_labels(value.index, rows, ROWS), depth + 1),
-        _cells(copier, top, depth),
-        _cells(copier, _block(value, rows - tail, rows, some), depth) if tail else [],
+        _cells(copier, top, depth, secret),
+        _cells(copier, _block(value, rows - tail, rows, some), depth, secret) if tail else [],
     )
     return copier.value(value, "pandas.DataFrame", data)
 
@@ -96,10 +115,11 @@ def copy_series(copier: Any, value: Any, info: Any, depth: int) -> Any:
         "index": copier.copy(value.index, depth + 1),
     }
     if not _has_attrs(value):
+        secret = bool(_secret(copier, value, [value.name]))
         data["rows"] = (
             copier.copy_made(_labels(value.index, rows, ROWS), depth + 1),
-            _cells(copier, value.iloc[:head], depth),
-            _cells(copier, value.iloc[rows - tail:], depth) if tail else [],
+            _cells(copier, value.iloc[:head], depth, secret),
+            _cells(copier, value.iloc[rows - tail:], depth, secret) if tail else [],
         )
     return copier.value(value, "pandas.Series", data)
 
