@@ -87,7 +87,7 @@ def _is_namedtuple(cls: type, own: Any) -> bool:
     # namedtuple names its generated methods after the class, but they stay functions
     # of the collections module; a __repr__ of the application's would not be.
     return (type(fields) is tuple and all(type(f) is str for f in fields)
-            and cls.__bases__ == (tuple,)
+            and type.__getattribute__(cls, "__bases__") == (tuple,)
             and getattr(made, "__module__", None) == "collections"
             and getattr(getattr(made, "__code__", None), "co_name", None) == "__repr__")
 

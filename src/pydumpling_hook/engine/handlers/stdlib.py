@@ -15,6 +15,7 @@ import sys
 from itertools import islice
 
 from ...dumpformat.model import ObjectSnapshot
+from ..containers import dict_ends
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -113,8 +114,6 @@ def copy_uuid(copier: Any, value: Any, info: Any, depth: int) -> Any:
 
 def _dict_content(copier: Any, value: Any, info: Any, depth: int) -> Any:
     """A dict subclass's content, read with dict's own C methods (no override runs)."""
-    from ..containers import dict_ends
-
     total = dict.__len__(value)
     keep, tail = copier.split(total)
     copier.hold(value, info, f"cycle through an {info.qualname}")
