@@ -6,9 +6,11 @@ with the tool's loader and prints the traceback, as ``pydumpling-open --print``
 does, so the harness can time it as a whole process.
 
 ``python probe.py TOOL FILE fidelity`` prints one JSON line: how many traceback
-frames came back with locals, and how many items the biggest container kept.
-Markers that stand for left-out data (our ``Cut``, pydumpling's
-``TruncatedValue``, coredumpy's unknown object) are not counted as kept.
+frames came back with locals, how many items the biggest container kept, and
+the shape and dtype of the first array-like local (bigdata's ndarray), if the
+loaded value still answers them. Markers that stand for left-out data (our
+``Cut``, pydumpling's ``TruncatedValue``, coredumpy's unknown object) are not
+counted as kept; our cut containers count their kept head and tail.
 
 Runs under each tool's venv: standard library plus that tool, Python 3.9 syntax.
 """
@@ -21,6 +23,7 @@ import pickle
 import sys
 
 MARKER_TYPES = {"Cut", "TruncatedValue", "_Unknown"}
+CUT_TYPES = {"CutList", "CutTuple", "CutSet", "CutFrozenSet", "CutDict"}
 CONTAINERS = (list, tuple, dict, set, frozenset)
 MAX_DEPTH = 4
 
@@ -31,6 +34,8 @@ def _is_marker(value) -> bool:
 
 def _kept_items(container) -> int:
     """Items of a container that are real values, not cut markers."""
+    if type(container).__name__ in CUT_TYPES:
+        return len(container.head) + len(container.tail)
     items = container.keys() if isinstance(container, dict) else container
     return sum(1 for item in items if not _is_marker(item))
 
@@ -52,7 +57,7 @@ def biggest_container(roots) -> int:
             if id(value) in seen or _is_marker(value):
                 continue
             seen.add(id(value))
-            if isinstance(value, CONTAINERS):
+            if isinstance(value, CONTAINERS) or type(value).__name__ in CUT_TYPES:
                 best = max(best, _kept_items(value))
             following.extend(_children(value))
         level = following
@@ -128,6 +133,17 @@ def has_locals(locals_: dict) -> bool:
     return any(not _is_marker(v) for v in locals_.values())
 
 
+def array_shown(values) -> str | None:
+    """``"(12500000,) float64"`` for the first local that answers ``shape`` and ``dtype``."""
+    for value in values:
+        try:
+            shape, dtype = value.shape, value.dtype
+        except Exception:
+            continue
+        return f"{tuple(shape)} {dtype}"
+    return None
+
+
 def fidelity(tool: str, path: str, count: int) -> dict:
     frames, gap = LOADERS[tool](path, count)
     return {
@@ -135,6 +151,7 @@ def fidelity(tool: str, path: str, count: int) -> dict:
         "with_locals": sum(1 for _, _, loc in frames if has_locals(loc)),
         "biggest": biggest_container(v for _, _, loc in frames for v in loc.values()),
         "gap": gap,
+        "array": array_shown(v for _, _, loc in frames for v in loc.values()),
     }
 
 

@@ -235,6 +235,16 @@ def _all_frames(scenario: str, gap_ok: bool = False):
     return check
 
 
+def _array_shown(scenario: str):
+    def check(r: Results) -> Verdict:
+        cell = r.cell(scenario)
+        if cell is None or cell.fidelity is None:
+            return None, _why(r, scenario) if cell is None else f"fidelity: {cell.fidelity_error}"
+        shown = cell.fidelity.get("array")
+        return shown is not None, shown or "no shape and dtype"
+    return check
+
+
 def _biggest_at_least(scenario: str, items: int):
     def check(r: Results) -> Verdict:
         cell = r.cell(scenario)
@@ -300,6 +310,7 @@ TARGETS = [
     ("bigdata: capture < 20 ms", _capture_under("bigdata", 0.020)),
     ("bigdata: extra memory < 20 MB", _median_under("bigdata", "peak", 20 * MB)),
     ("bigdata: dump < 5 MB", _median_under("bigdata", "size", 5 * MB)),
+    ("bigdata: the array's shape and dtype shown", _array_shown("bigdata")),
     ("unpicklable: capture < 5 ms", _capture_under("unpicklable", 0.005)),
     ("wide: capture ≤ 2× floor", _floor_multiple("wide", 2.0)),
     ("startup: ≤ +1 ms, PYDUMPLING_DIR unset", _startup_added("ours: python -c pass, "

@@ -31,6 +31,7 @@ WEB_FRAMES = 40
 BIGDATA_FRAMES = 10
 BIGDATA_BYTES = 200_000_000
 BIGDATA_FLOATS = 2_000_000
+BIGDATA_ARRAY_BYTES = 100_000_000
 UNPICKLABLE_FRAMES = 5
 WIDE_FRAMES = 5
 WIDE_ITEMS = 5_000
@@ -108,13 +109,25 @@ def _random_bytearray(size: int) -> bytearray:
     return blob
 
 
+def _random_array(size: int):
+    """A 100 MB numpy array of random floats, or None where numpy is not installed."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy.random.default_rng(0).random(size // 8)
+
+
 def bigdata(n: int = BIGDATA_FRAMES):
-    """10 frames; the innermost holds a 200 MB random bytearray and 2 million floats."""
+    """10 frames; the innermost holds a 200 MB random bytearray, 2 million floats and a
+    100 MB numpy array."""
     level = n
     if n == 1:
         blob = _random_bytearray(BIGDATA_BYTES)
         samples = [random.random() for _ in range(BIGDATA_FLOATS)]
-        raise MemoryError(f"cannot process {len(blob)} bytes and {len(samples)} samples")
+        grid = _random_array(BIGDATA_ARRAY_BYTES)
+        raise MemoryError(f"cannot process {len(blob)} bytes, {len(samples)} samples and "
+                          f"{type(grid).__name__}")
     return bigdata(level - 1)
 
 

@@ -25,12 +25,14 @@ PROBE_PY = HERE / "probe.py"
 OURS_VENV = ROOT / ".venvs" / "3.11"
 BASE_PYTHON_VERSION = "3.11"
 
-# name -> pip requirements; "bare" has none and is the startup baseline.
+# name -> pip requirements; "bare" is the startup baseline (numpy is never imported at
+# startup) and the floor's interpreter. Every venv has numpy, so that bigdata's array is
+# there for every tool.
 ANCHOR_REQUIREMENTS = {
-    "pydumpling": ["pydumpling==0.2.0"],
-    "pydump": ["pydump==1.2.0", "dill"],
-    "coredumpy": ["coredumpy==0.5.0"],
-    "bare": [],
+    "pydumpling": ["pydumpling==0.2.0", "numpy"],
+    "pydump": ["pydump==1.2.0", "dill", "numpy"],
+    "coredumpy": ["coredumpy==0.5.0", "numpy"],
+    "bare": ["numpy"],
 }
 
 

@@ -92,6 +92,19 @@ def crash(tmp_path: Path, dump_dir: Path):
 
 
 @pytest.fixture
+def make_dump(crash, tmp_path):
+    """Crash ``source`` in a subprocess, delete the script, return the dump's path."""
+
+    def make(source: str) -> Path:
+        result, dumps = crash(source)
+        assert result.returncode == 1 and len(dumps) == 1, result.stderr
+        (tmp_path / "crash.py").unlink()
+        return dumps[0]
+
+    return make
+
+
+@pytest.fixture
 def body():
     from pydumpling_hook.dumpformat import dumpfile
 

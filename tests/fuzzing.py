@@ -310,7 +310,28 @@ def hostile_values() -> List[Any]:
     snap.attrs, snap.items, snap.note = ["not", "a", "dict"], 5, b"bytes-note"
     weird = model.ObjectSnapshot("", "", "")
     weird.attrs = {1: 2, "class": 3, "__class__": 4, "__dict__": 5, "x" * 10_000: 6}
-    return [None, -1, -(2**63), 2**64, 10**300, 1e308, float("nan"), float("-inf"), True,
+    record = model.ObjectSnapshot("m", "Cfg", "<Cfg>")
+    record.__setstate__(({"a": 1}, None, None, ("a", "missing", 5, "a" * 10_000)))
+    lying = model.CutContainer("dict", -3)
+    lying.head, lying.tail = [1, 2], "tail"
+    loop = model.CutContainer("list", 10**30)
+    loop.head = [loop]
+    square = 2**62
+    values = [
+        lying, loop, record, model.CutContainer("\x00" * 100, 5),
+        model.TruncatedStr("a", 5, b"bytes tail"),
+        model.Value("numpy.ndarray", {"shape": (square, square), "dtype": "f8", "edge": 3,
+                                      "sample": [1.0] * 36}),
+        model.Value("torch.Tensor", {"shape": (3,), "dtype": 5, "device": "cuda:\x00"}),
+        model.Value("pandas.DataFrame", {
+            "shape": (10**18, 5), "labels": [1] * 5, "dtypes": ["x"] * 5, "positions": [0] * 5,
+            "rows": ((["a"], []), [[1, 2, 3, 4, 5]], []), "columns": loop}),
+        model.Value("pandas.Index", {"kind": "RangeIndex", "length": -1, "range": (0, 2**70, 0)}),
+        model.Value("datetime.datetime", ("x",) * 9), model.Value(5, None),
+        model.Value("namedtuple", ("m", "P", ("a" * 100,), (1,))),
+        model.Value("collections.deque", ([loop], -1)),
+    ]
+    return values + [None, -1, -(2**63), 2**64, 10**300, 1e308, float("nan"), float("-inf"), True,
             "", "x\x00y", "\udcff", "A" * 200_000, b"\x00\xff" * 100, bytearray(b"ab"),
             [], {}, (), {1, 2}, frozenset(), complex(1, -1), Ellipsis, NotImplemented,
             {"frames": 5, "type": [], "mro": "x"}, [None, 1, "frame"], _deep_list(400),

@@ -230,8 +230,9 @@ def test_json_is_complete_and_tool_friendly(tmp_path: Path) -> None:
     order = frame["locals"]["order"]
     assert order["__type__"] == "__main__.Order"
     assert order["attrs"]["total"] == 10
-    items = order["attrs"]["items"]
-    assert any(isinstance(x, dict) and "__cut__" in x for x in items)  # capture's cut, visible
+    items = order["attrs"]["items"]  # capture's cut, visible, with both ends
+    assert (items["__cut__"], items["kind"], items["total"]) == (99_000, "list", 100_000)
+    assert items["head"][:2] == [0, 1] and items["tail"][-1] == 99_999
     assert frame["locals"]["loop"] == [{"__cycle__": "list"}]
     assert frame["locals"]["data"] == "b'\\x00\\xff'"
 
@@ -282,7 +283,10 @@ def test_json_conversion_rules() -> None:
         "snap": snap, "cut": [1, model.Cut(5)], "s": model.TruncatedStr("abc", 7),
         "b": model.TruncatedBytes(b"ab", 3, "bytearray"), "nan": float("nan"),
         "set": {3, 1, 2}, (1, 2): "tuple key", "cyclic": cyclic, "complex": 1j,
+        "s2": model.TruncatedStr("ab", 5, "yz"), "list": model.CutContainer("list", 9),
+        "when": model.Value("datetime.date", (2024, 1, 2)),
     }
+    value["list"].__setstate__(([0, 1], [8]))
     out = to_jsonable(value)
     json.dumps(out, allow_nan=False)
     assert out["snap"] == {"__type__": "shop.Order", "repr": "<shop.Order object at 0x1>",
@@ -294,6 +298,10 @@ def test_json_conversion_rules() -> None:
     assert out["nan"] == "nan" and out["set"] == [1, 2, 3] and out["complex"] == "1j"
     assert out["(1, 2)"] == "tuple key"
     assert out["cyclic"] == {"self": {"__cycle__": "dict"}}
+    assert out["s2"] == {"__truncated__": "str", "value": "ab", "omitted": 5, "tail": "yz"}
+    assert out["list"] == {"__cut__": 6, "unit": "items", "kind": "list", "total": 9,
+                           "head": [0, 1], "tail": [8]}
+    assert out["when"] == {"__value__": "datetime.date", "data": [2024, 1, 2]}
 
 
 def test_locals_show_captured_objects_attributes(tmp_path):

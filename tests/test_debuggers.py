@@ -88,19 +88,6 @@ def session_env(home: Path) -> dict:
                      IPY_TEST_SIMPLE_PROMPT="1")
 
 
-@pytest.fixture
-def make_dump(crash, tmp_path):
-    """Crash ``source`` in a subprocess, delete the script, return the dump's path."""
-
-    def make(source: str) -> Path:
-        result, dumps = crash(source)
-        assert result.returncode == 1 and len(dumps) == 1, result.stderr
-        (tmp_path / "crash.py").unlink()
-        return dumps[0]
-
-    return make
-
-
 class Session:
     """A line-oriented debugger in a pty; ``run`` returns what a command printed."""
 

@@ -148,7 +148,9 @@ def test_redacted_values_are_marked_and_counted(crash, body) -> None:
     assert isinstance(local["slotted"].attrs["token"], Redacted)
     assert isinstance(local["rows"][1][0]["private_key"], Redacted)
     assert isinstance(local["note"], Redacted)
-    assert isinstance(local["login"].items[1], Redacted) and local["login"].items[0] == "bob"
+    _, _, fields, values = local["login"].data  # a namedtuple, rebuilt by the loader
+    assert fields == ("user", "password") and values[0] == "bob"
+    assert isinstance(values[1], Redacted)
     assert all(isinstance(v, Redacted) for v in local["words"].values())
     assert isinstance(frame(data, "handler")["globals"]["API_KEY"], Redacted)
     assert isinstance(data["exception"]["attrs"]["password"], Redacted)

@@ -38,10 +38,11 @@ ZLIB_LEVEL = 1
 
 _SAFE_BUILTINS = {
     name: getattr(builtins, name)
-    for name in ("set", "frozenset", "complex", "slice", "Ellipsis", "NotImplemented")
+    for name in ("complex", "slice", "Ellipsis", "NotImplemented")
 }
-"""Never ``range``: capture writes ranges as snapshots, and ``set(range(10**12))`` in a
-hostile file would run for hours."""
+"""No callable that iterates its argument: pickle protocol 5 writes sets and frozensets
+with their own opcodes, and ``set(x)`` over a value the loader rebuilds (a ``range``
+of 10**12, see ``model.Value``) would run for hours. Nor ``range`` itself."""
 _MODEL_MODULES = frozenset({model.__name__, "pydumpling_hook.model"})
 """Where the model types live now, and where dumps of 0.x (format 1) say they live."""
 MAX_SKIP = 1 << 40

@@ -17,9 +17,9 @@ if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing proc
 class Cut:
     """Stands where capture stopped copying, so that a cut is never silent.
 
-    ``unit`` says what was left out: ``items`` in a container, ``frames`` in a
-    stack. It is appended to sequences and sets, and used as the key of an
-    ``Ellipsis`` value in dicts.
+    ``unit`` says what was left out: ``frames`` in a stack. Format 1 also
+    appended it to cut containers (and used it as the key of an ``Ellipsis``
+    value in dicts); format 2 writes ``CutContainer`` instead.
     """
 
     __slots__ = ("count", "unit")
@@ -60,42 +60,105 @@ class Redacted:
 
 
 class TruncatedStr(str):
-    """A string cut at the capture budget. It still behaves as the kept prefix."""
+    """A string cut at the capture budget: the kept head (the ``str`` itself), how many
+    characters were left out of the middle, and the kept tail (format 1: no tail)."""
 
     omitted: int
+    tail: str
 
-    def __new__(cls, prefix: str, omitted: int) -> TruncatedStr:
+    def __new__(cls, prefix: str, omitted: int, tail: str = "") -> TruncatedStr:
         self = str.__new__(cls, prefix)
         self.omitted = omitted
+        self.tail = tail
         return self
 
     def __reduce__(self) -> tuple:
-        return (TruncatedStr, (str(self), self.omitted))
+        return (TruncatedStr, (str(self), self.omitted, self.tail))
 
     def __repr__(self) -> str:
-        return f"{str.__repr__(self)}<… {self.omitted:,} more characters>"
+        tail = str.__repr__(self.tail) if self.tail else ""
+        return f"{str.__repr__(self)}<… {self.omitted:,} more characters>{tail}"
 
 
 class TruncatedBytes(bytes):
-    """A bytes or bytearray value cut at the capture budget; ``kind`` names which."""
+    """A bytes or bytearray value cut at the capture budget; ``kind`` names which. Like
+    ``TruncatedStr``: the head is the value itself, then what was left out, then the tail."""
 
     omitted: int
     kind: str
+    tail: bytes
 
-    def __new__(cls, prefix: bytes, omitted: int, kind: str = "bytes") -> TruncatedBytes:
+    def __new__(cls, prefix: bytes, omitted: int, kind: str = "bytes",
+                tail: bytes = b"") -> TruncatedBytes:
         self = bytes.__new__(cls, prefix)
         self.omitted = omitted
         self.kind = kind
+        self.tail = tail
         return self
 
     def __reduce__(self) -> tuple:
-        return (TruncatedBytes, (bytes(self), self.omitted, self.kind))
+        return (TruncatedBytes, (bytes(self), self.omitted, self.kind, self.tail))
 
     def __repr__(self) -> str:
         body = bytes.__repr__(self)
         if self.kind != "bytes":
             body = f"{self.kind}({body})"
-        return f"{body}<… {self.omitted:,} more bytes>"
+        tail = bytes.__repr__(self.tail) if self.tail else ""
+        return f"{body}<… {self.omitted:,} more bytes>{tail}"
+
+
+class CutContainer:
+    """A container cut at the item budget: its true length and the items kept at both ends.
+
+    ``kind`` names the container as the application had it (``list``, ``tuple``,
+    ``set``, ``frozenset``, ``dict``, ``deque``, ``OrderedDict``, ``Counter``,
+    ``defaultdict``), ``total`` is its true length, ``head`` and ``tail`` are
+    the first and last items kept (lists, or dicts for the mapping kinds; a set
+    has no order, so it keeps a head only). The content travels as pickle
+    state, after the object exists, so a container that holds itself
+    round-trips.
+    """
+
+    __slots__ = ("kind", "total", "head", "tail")
+
+    def __init__(self, kind: str, total: int) -> None:
+        self.kind = kind
+        self.total = total
+        self.head: Any = []
+        self.tail: Any = []
+
+    def __reduce__(self) -> tuple:
+        return (CutContainer, (self.kind, self.total), (self.head, self.tail))
+
+    def __setstate__(self, state: tuple) -> None:
+        self.head, self.tail = state
+
+    def __repr__(self) -> str:
+        left_out = self.total - len(self.head) - len(self.tail)
+        return f"<{self.kind} of {self.total:,} items, {left_out:,} not captured>"
+
+
+class Value:
+    """A value of a well-known type, as the plain data its loader rebuilds it from.
+
+    ``kind`` names the type (``datetime.datetime``, ``decimal.Decimal``,
+    ``numpy.ndarray``...; docs/FORMAT.md lists them) and ``data`` is builtins
+    and model values only, never the object or a pickle of it: the loader
+    validates ``data`` and builds the real value (a ``datetime``), or a
+    summary that answers the same questions (an ``ndarray``'s ``shape``).
+    """
+
+    __slots__ = ("kind", "data")
+
+    def __init__(self, kind: str, data: Any) -> None:
+        self.kind = kind
+        self.data = data
+
+    def __reduce__(self) -> tuple:
+        return (Value, (self.kind, self.data))
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} value>"
 
 
 class ObjectSnapshot:
@@ -107,11 +170,13 @@ class ObjectSnapshot:
     side-effect free) or the default ``<module.Qualname object at 0x…>``.
     ``attrs`` holds copies of the instance ``__dict__`` and slots, read directly
     so that no property or ``__getattr__`` runs. ``items`` holds the content of
-    a container subclass (an ``OrderedDict``, a ``deque``...). ``note`` says
-    why something is missing, e.g. that the depth budget ran out.
+    a container subclass. ``note`` says why something is missing, e.g. that the
+    depth budget ran out. ``fields`` names, in order, the attributes a record
+    (a dataclass, an attrs class, a pydantic model) shows in its repr, so the
+    loader can write ``Cfg(name='x', retries=3)`` from the copies in ``attrs``.
     """
 
-    __slots__ = ("module", "qualname", "repr", "attrs", "items", "note")
+    __slots__ = ("module", "qualname", "repr", "attrs", "items", "note", "fields")
 
     def __init__(self, module: str, qualname: str, repr: str) -> None:  # noqa: A002
         self.module = module
@@ -120,22 +185,24 @@ class ObjectSnapshot:
         self.attrs: dict[str, Any] | None = None
         self.items: Any = None
         self.note: str | None = None
+        self.fields: tuple | None = None
 
     def __reduce__(self) -> tuple:
-        return (
-            ObjectSnapshot,
-            (self.module, self.qualname, self.repr),
-            (self.attrs, self.items, self.note),
-        )
+        state = (self.attrs, self.items, self.note)
+        if self.fields is not None:
+            state += (self.fields,)
+        return (ObjectSnapshot, (self.module, self.qualname, self.repr), state)
 
     def __setstate__(self, state: tuple) -> None:
-        self.attrs, self.items, self.note = state
+        self.attrs, self.items, self.note = state[:3]
+        self.fields = state[3] if len(state) > 3 else None
 
     def __repr__(self) -> str:
         return self.repr
 
 
 SAFE_TYPES = {
-    cls.__name__: cls for cls in (Cut, Redacted, TruncatedStr, TruncatedBytes, ObjectSnapshot)
+    cls.__name__: cls for cls in (Cut, Redacted, TruncatedStr, TruncatedBytes, ObjectSnapshot,
+                                  CutContainer, Value)
 }
 """The names the restricted unpickler accepts from this module."""

@@ -10,92 +10,34 @@ obeys three rules:
   gets the default ``<module.Qualname object at 0x…>``.
 * Never copy a big thing whole. Strings and bytes are sliced before anything
   else touches them, containers are read up to ``items`` entries.
-* Spend the size budget fairly and show every cut (``model.Cut`` and friends).
+* Spend the size budget fairly and show every cut. A cut value keeps its true
+  length and both of its ends: nine tenths of the budget from the start, one
+  tenth from the end (``split``), because the newest entries of a log list or
+  the end of a message are often what explains the crash.
 
-Plain builtin containers of scalars take C-speed paths (slices, set-of-types
-checks) because they are most of what real frames hold.
+Builtin containers are copied by ``containers`` (the C-speed paths and the
+head-and-tail cuts), per-type knowledge lives in ``handlers``, and what is
+learnt once per type in ``typeinfo``.
 """
 
 from __future__ import annotations
 
-from itertools import islice
 from types import FunctionType, MethodType, ModuleType
 
-from ..dumpformat.model import Cut, ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr
-from . import handlers
+from ..dumpformat.model import ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr, Value
+from .containers import ATOMIC, CONTAINER_COST, KEEP_ALWAYS, SCALAR_COST, Containers
 from .redact import Redactor
+from .typeinfo import TypeInfo, type_attr
+
+CODE_TYPES = (ModuleType, FunctionType, MethodType, type)
+"""Values whose copy shows only a name: a function called ``get_token`` holds no token."""
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
     from typing import Any, Callable
 
-NoneType = type(None)
-ATOMIC = frozenset({int, float, bool, NoneType, complex, type(Ellipsis)})
-ATOMIC_OR_STR = ATOMIC | {str}
-SCALAR_COST = 8
-CONTAINER_COST = 24
-KEEP_ALWAYS = 120
-"""Strings up to this length are kept even when the size budget is spent."""
 
-TRUSTED_REPR_MODULES = frozenset({
-    "builtins", "datetime", "decimal", "fractions", "uuid", "pathlib", "ipaddress",
-    "enum", "re", "socket", "_socket", "threading", "_thread", "io", "_io", "zoneinfo",
-    "array", "collections", "functools", "types", "weakref", "_weakref", "asyncio",
-    "asyncio.events", "asyncio.tasks", "asyncio.futures", "_asyncio", "logging",
-    "subprocess", "queue", "_queue", "selectors", "ssl", "_ssl", "mmap", "itertools",
-    "operator", "contextvars", "_contextvars", "_pydecimal", "posixpath", "ntpath",
-    "os", "pickle", "_pickle", "json", "email.message", "http.client", "urllib.parse",
-})
-"""Modules whose classes' ``repr`` we trust to be bounded and side-effect free."""
-
-CODE_TYPES = (ModuleType, FunctionType, MethodType, type)
-"""Values whose copy shows only a name: a function called ``get_token`` holds no token."""
-
-BUILTIN_BASES = (str, bytes, bytearray, int, float, dict, list, tuple, set, frozenset)
-
-
-class _TypeInfo:
-    """What we learn once per type: its names, how to reach its attributes, its repr."""
-
-    __slots__ = ("module", "qualname", "dict_descr", "slots", "trusted_repr", "base", "handler")
-
-    def __init__(self, cls: type) -> None:
-        self.module = _type_attr(cls, "__module__", "?")
-        self.qualname = _type_attr(cls, "__qualname__", None) or _type_attr(
-            cls, "__name__", "?")
-        self.dict_descr = None
-        slots = []
-        for klass in _mro(cls):
-            for name, descr in _type_attr(klass, "__dict__", {}).items():
-                kind = type(descr).__name__
-                if kind == "member_descriptor":
-                    slots.append((name, descr))
-                elif name == "__dict__" and kind == "getset_descriptor" and not self.dict_descr:
-                    self.dict_descr = descr
-        self.slots = tuple(slots)
-        self.base = next((b for b in BUILTIN_BASES if issubclass(cls, b)), None)
-        repr_owner = next((k for k in _mro(cls) if "__repr__" in _type_attr(k, "__dict__", {})),
-                          object)
-        # object's own repr is what we would format anyway: no need to call it.
-        self.trusted_repr = self.base is None and repr_owner is not object and (
-            _type_attr(repr_owner, "__module__", "") in TRUSTED_REPR_MODULES)
-        self.handler = handlers.find(cls, self.module, self.qualname)
-
-
-def _type_attr(cls: Any, name: str, default: Any) -> Any:
-    """Read a class attribute without running a metaclass ``__getattr__``."""
-    try:
-        return type.__getattribute__(cls, name)
-    except Exception:
-        return default
-
-
-def _mro(cls: type) -> tuple:
-    mro = _type_attr(cls, "__mro__", (cls,))
-    return mro if isinstance(mro, tuple) else (cls,)
-
-
-class Copier:
+class Copier(Containers):
     """One copier per dump: it owns the memo (shared references, cycles) and the budget."""
 
     def __init__(self, budgets: Any, redactor: Redactor | None = None) -> None:
@@ -111,7 +53,7 @@ class Copier:
         self.memo: dict[int, Any] = {}
         self.keepalive: list = []
         self.tainted: set[int] = set()
-        self.types: dict[type, _TypeInfo] = {}
+        self.types: dict[type, TypeInfo] = {}
         self.redactor = redactor if redactor is not None else Redactor(enabled=False)
 
     # -- budget ----------------------------------------------------------
@@ -203,7 +145,8 @@ class Copier:
         keep = self.string if self.spent < self.stop_at else KEEP_ALWAYS
         self.cuts += 1
         self.spent += keep + SCALAR_COST
-        return TruncatedStr(value[:keep], size - keep)
+        tail = keep // 10
+        return TruncatedStr(value[:keep - tail], size - keep, value[size - tail:] if tail else "")
 
     def _copy_bytes(self, value: Any, cls: type) -> Any:
         size = len(value)
@@ -217,121 +160,18 @@ class Copier:
             return bytes(value) if cls is bytearray and size == 0 else value[:]
         self.cuts += 1
         self.spent += keep + SCALAR_COST
-        return TruncatedBytes(bytes(value[:keep]), size - keep, cls.__name__)
-
-    def _over_budget(self) -> bool:
-        return self.spent >= self.stop_at
-
-    def _scalars_fast(self, items: list) -> bool:
-        """True when ``items`` can be kept as they are: scalars and short, non-secret strings."""
-        kinds = set(map(type, items))
-        if kinds <= ATOMIC:
-            # Huge ints are checked where it is cheap (all-int lists, in C); a
-            # mixed list may carry one, which only costs its size in the file.
-            if kinds == {int} and items and max(
-                    max(items).bit_length(), min(items).bit_length()) > 64 * 1024:
-                return False
-            self.spent += SCALAR_COST * len(items)
-            return True
-        if not kinds <= ATOMIC_OR_STR:
-            return False
-        strs = items if len(kinds) == 1 else [i for i in items if type(i) is str]
-        lengths = list(map(len, strs))
-        longest = max(lengths, default=0)
-        if longest > KEEP_ALWAYS and (longest > self.string or self._over_budget()):
-            return False
-        if not self.redactor.texts_clean(strs):
-            return False
-        self.spent += sum(lengths) + SCALAR_COST * len(items)
-        return True
-
-    def _cut_count(self, total: int) -> int:
-        limit = self.items if not self._over_budget() else 8
-        return limit if total > limit else total
-
-    def _copy_list(self, value: list, depth: int, total: int | None = None) -> list:
-        total = len(value) if total is None else total
-        n = self._cut_count(total)
-        head = value[:n]
-        out: list = []
-        self.memo[id(value)] = out
-        self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(head) if 2 <= len(head) <= 3 else -1
-        if hide < 0 and self._scalars_fast(head):
-            out.extend(head)
-        else:
-            out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
-                        for i, item in enumerate(head)])
-        if total > n:
-            self.cuts += 1
-            out.append(Cut(total - n))
-        return out
-
-    def _copy_collection(self, value: Any, cls: type, depth: int) -> Any:
-        total = len(value)
-        n = self._cut_count(total)
-        head = list(islice(value, n))
-        self.spent += CONTAINER_COST
-        hide = self.redactor.secret_pair(head) if cls is tuple and 2 <= len(head) <= 3 else -1
-        if hide >= 0 or not self._scalars_fast(head):
-            if cls is tuple:
-                # A tuple cannot be created before its items, so a cycle through it
-                # is cut rather than followed.
-                self.memo[id(value)] = self._summary(value, "cycle through a tuple")
-            head = [self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
-                    for i, item in enumerate(head)]
-        if total > n:
-            self.cuts += 1
-            head.append(Cut(total - n))
-        try:
-            result = cls(head)
-        except TypeError:
-            result = tuple(head)
-        self.memo[id(value)] = result
-        return result
-
-    def _copy_dict(self, value: dict, depth: int, total: int | None = None) -> dict:
-        total = len(value) if total is None else total
-        n = self._cut_count(total)
-        out: dict = {}
-        self.memo[id(value)] = out
-        self.spent += CONTAINER_COST
-        keys = list(islice(value, n)) if total > n else list(value)
-        redactor = self.redactor
-        secret = redactor.any_secret_name(keys)
-        if not secret and self._scalars_fast(keys):
-            vals = list(islice(value.values(), n))
-            if self._scalars_fast(vals):
-                if total > n:
-                    out.update(zip(keys, vals))
-                else:
-                    out.update(value)
-                    return out
-        for key in keys:
-            try:
-                item = value[key]
-            except Exception:
-                continue
-            if secret and redactor.secret_name(key):
-                out[self.copy(key, depth + 1)] = self.redact("name", item)
-                continue
-            try:
-                out[self.copy(key, depth + 1)] = self.copy(item, depth + 1)
-            except TypeError:
-                out[repr(key)] = self.copy(item, depth + 1)
-        if total > n:
-            self.cuts += 1
-            out[Cut(total - n)] = ...
-        return out
+        tail = keep // 10
+        return TruncatedBytes(bytes(value[:keep - tail]), size - keep, cls.__name__,
+                              bytes(value[size - tail:]) if tail else b"")
 
     # -- other objects ---------------------------------------------------
-    def type_info(self, cls: type) -> _TypeInfo:
+    def type_info(self, cls: type) -> TypeInfo:
         info = self.types.get(cls)
         if info is None:
-            info = self.types[cls] = _TypeInfo(cls)
+            info = self.types[cls] = TypeInfo(cls)
         return info
 
-    def _repr(self, value: Any, info: _TypeInfo) -> str:
+    def _repr(self, value: Any, info: TypeInfo) -> str:
         if info.base is not None:
             return self._builtin_subclass_repr(value, info)
         if info.trusted_repr:
@@ -344,7 +184,7 @@ class Copier:
                 pass
         return f"<{info.module}.{info.qualname} object at {id(value):#x}>"
 
-    def _builtin_subclass_repr(self, value: Any, info: _TypeInfo) -> str:
+    def _builtin_subclass_repr(self, value: Any, info: TypeInfo) -> str:
         """Repr of e.g. a str or dict subclass built from the base type, never its own
         (possibly huge, possibly overridden) repr."""
         base = info.base
@@ -366,7 +206,7 @@ class Copier:
         self.cuts += 1
         return snap
 
-    def _repr_summary(self, value: Any, info: _TypeInfo) -> str:
+    def _repr_summary(self, value: Any, info: TypeInfo) -> str:
         try:
             size = len(value) if type(value) in (list, dict, tuple, set, frozenset) else None
         except Exception:
@@ -381,12 +221,34 @@ class Copier:
         info = self.type_info(cls)
         if info.handler is not None:
             return info.handler(self, value, info, depth)
-        return self.object_snapshot(value, info, depth, items=lambda: self._base_items(value, info))
+        return self.object_snapshot(value, info, depth,
+                                    items=lambda: self._base_items(value, info, depth))
 
-    def object_snapshot(self, value: Any, info: _TypeInfo, depth: int,
-                        items: Callable[[], tuple] | None = None) -> ObjectSnapshot:
+    def copy_made(self, value: Any, depth: int) -> Any:
+        """``copy`` for a container a handler just made (a sample, a list of labels). The
+        memo knows values by ``id``, so it is kept alive until the capture ends: a later
+        object must not reuse its id and be taken for it."""
+        self.keepalive.append(value)
+        return self.copy(value, depth)
+
+    def hold(self, value: Any, info: TypeInfo, note: str) -> None:
+        """Stand in for ``value`` while its parts are copied, when its copy can only be
+        made after them (a tuple, a ``model.Value``): a cycle back to it meets this."""
+        snap = ObjectSnapshot(info.module, info.qualname,
+                              f"<{info.module}.{info.qualname} object at {id(value):#x}>")
+        snap.note = note
+        self.memo[id(value)] = snap
+
+    def value(self, owner: Any, kind: str, data: Any) -> Value:
+        """The copy of ``owner`` as a ``model.Value`` the loader rebuilds from ``data``."""
+        copy = self.memo[id(owner)] = Value(kind, data)
+        self.spent += CONTAINER_COST
+        return copy
+
+    def object_snapshot(self, value: Any, info: TypeInfo, depth: int,
+                        items: Callable[[], Any] | None = None) -> ObjectSnapshot:
         """The generic copy of an object: its repr, its attributes read from ``__dict__``
-        and slots, and, if ``items()`` gives ``(content, true_length)``, that content.
+        and slots, and the content ``items()`` copies (or None).
 
         Handlers call this too, adding what they know about their type.
         """
@@ -423,13 +285,9 @@ class Copier:
                 attrs[name] = self.redact("name", slot_value) if self.redactor.secret_name(
                     name) else self.copy(slot_value, depth + 1)
         snap.attrs = attrs
-        content = items() if items is not None else None
-        if content is not None:
-            kept, total = content
-            self.keepalive.append(kept)  # its id is in the memo: it must not be reused
-            copy = self._copy_dict if type(kept) is dict else self._copy_list
-            snap.items = copy(kept, depth, total)
-            if info.base is tuple:
+        if items is not None:
+            snap.items = items()
+            if info.base is tuple and type(snap.items) is list:
                 self._redact_fields(cls, snap.items)
         if self.redacted != redacted_before:
             # A trusted repr shows the attributes just redacted (a SimpleNamespace, a
@@ -440,29 +298,12 @@ class Copier:
 
     def _redact_fields(self, cls: type, items: list) -> None:
         """A namedtuple's items are attributes by name (``creds.password``): redact those."""
-        fields = _type_attr(cls, "_fields", None)
+        fields = type_attr(cls, "_fields", None)
         redactor = self.redactor
         if type(fields) is tuple and redactor.any_secret_name(list(fields)):
             for i, name in enumerate(fields[:len(items)]):
-                if redactor.secret_name(name) and not isinstance(items[i], Cut):
+                if redactor.secret_name(name):
                     items[i] = self.redact("name", items[i])
-
-    def _base_items(self, value: Any, info: _TypeInfo) -> tuple | None:
-        """Content and true length of a builtin container's subclass (OrderedDict, a list
-        subclass...), read through the base type's C methods so no override runs, and
-        never more than the item budget."""
-        base = info.base
-        if base not in (dict, list, tuple, set, frozenset):
-            return None
-        try:
-            if base is dict:
-                kept: Any = dict(islice(dict.items(value), self.items))
-            else:
-                kept = list(islice(base.__iter__(value), self.items))
-            return kept, base.__len__(value)
-        except Exception:
-            return None
-
 
 def copy_frame_locals(frame: Any) -> Any:
     """Read a frame's locals as a plain dict, including 3.13's FrameLocalsProxy."""

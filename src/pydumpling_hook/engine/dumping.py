@@ -39,8 +39,10 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         if settings.originals:
             from .originals import pickle_originals
 
-            originals = pickle_originals(frames, copier)
+            originals, skipped = pickle_originals(frames, copier)
             body["stats"]["originals"] = len(originals)
+            if skipped["count"]:
+                body["stats"]["originals_skipped"] = skipped
         data = dumpfile.encode(sealed(body, summary, copier.redactor), summary, originals)
         if filename is not None:
             path = os.path.abspath(os.fspath(filename))

@@ -4,25 +4,99 @@ The safe copies are what a dump always holds; originals are for the user who
 wants the real ``DataFrame`` back and trusts the file. Each value is pickled on
 its own (pickle first, dill as fallback) so one unpicklable value costs only
 itself. dill is imported here, at capture time, never at install time.
+
+A big value must never blow up the dying process (an 800 MB array pickled
+whole into memory). So each value's size is estimated first from what costs
+nothing and runs no application code (``len``, an array's ``nbytes``, a
+frame's shape: each a lower bound of its pickle's size), and the pickler
+writes into a buffer that stops it with ``_TooBig`` as soon as it passes the
+limit, before a large buffer is even copied. ``sys.getsizeof`` is no hint:
+it calls ``__sizeof__``, which is the application's code for its classes
+(and a deep scan of every string for a pandas frame), and it over-counts
+containers. Every value left out is named, with why, in ``stats``.
 """
 
 from __future__ import annotations
 
-import io
 import pickle
 from types import FunctionType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 MAX_VALUE = 16 << 20
 MAX_TOTAL = 128 << 20
-_BIG_BUFFERS = (bytes, bytearray, str, memoryview)
+MAX_NAMED = 100
+"""Skipped originals named in ``stats`` (the count is always exact)."""
+_SIZED = frozenset({str, bytes, bytearray, list, tuple, dict, set, frozenset})
 
 
-def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
-    """Map ``"<exception path>/<frame index>/<name>"`` to the pickle of each local.
+def _tensor_bytes(value: Any) -> int:
+    return value.numel() * value.element_size()
+
+
+def _cells(value: Any) -> int:
+    rows, columns = value.shape
+    return rows * columns
+
+
+_HINTS: dict[tuple[str, str], Callable[[Any], int]] = {
+    ("numpy", "ndarray"): lambda value: value.nbytes,
+    ("torch", "Tensor"): _tensor_bytes,
+    ("torch.nn.parameter", "Parameter"): _tensor_bytes,
+    **{(module, "DataFrame"): _cells for module in ("pandas", "pandas.core.frame")},
+    **{(module, "Series"): len for module in ("pandas", "pandas.core.series")},
+}
+"""Exact library types -> a lower bound of their pickle's size, from the library's own
+code (a frame: one byte per cell at least)."""
+
+
+def size_hint(value: Any) -> int:
+    """A lower bound of the size of ``value``'s pickle, without running application code."""
+    kind = type(value)
+    if kind in _SIZED:
+        return len(value)
+    if kind is memoryview:
+        return value.nbytes
+    try:
+        hint = _HINTS.get((type.__getattribute__(kind, "__module__"),
+                           type.__getattribute__(kind, "__qualname__")))
+        return hint(value) if hint is not None else 0
+    except Exception:
+        return 0
+
+
+class _TooBig(Exception):
+    """Raised inside a pickler: its output passed the limit."""
+
+
+class _HoldsSecret(Exception):
+    """Raised inside a pickler: the value being pickled contains a secret."""
+
+
+class _Bounded:
+    """The file a pickler writes into: it refuses to grow past ``limit`` bytes, and it is
+    told about a large buffer before copying it (pickle hands those over whole)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.parts: list = []
+
+    def write(self, data: Any) -> int:
+        size = memoryview(data).nbytes
+        self.size += size
+        if self.size > self.limit:
+            raise _TooBig
+        self.parts.append(bytes(data))
+        return size
+
+
+def pickle_originals(frames: Iterable[tuple], copier: Any) -> tuple[dict[str, bytes], dict]:
+    """Map ``"<exception path>/<frame index>/<name>"`` to the pickle of each local; also
+    ``{"count": n, "named": {key: why}}`` for the locals left out (at most ``MAX_NAMED``
+    named), which goes into ``stats["originals_skipped"]``.
 
     Secret-looking names are skipped, and so is every value whose safe copy
     needed a redaction inside it (``copier.tainted``). That is not enough on
@@ -30,12 +104,13 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
     shared object only once, while a pickle takes everything. So with
     redaction on, every object the pickler meets is checked too (``_Guard``)
     and a value holding a secret anywhere is left out, as is a pickle that
-    holds a known secret (``Redactor.leaks``). Values bigger than
-    ``MAX_VALUE`` are skipped rather than pickled whole.
+    holds a known secret (``Redactor.leaks``).
     """
     dumps = _picklers(copier)
     redactor = copier.redactor
     out: dict[str, bytes] = {}
+    skipped: dict[str, str] = {}
+    count = 0
     total = 0
     for path, index, record, frame in frames:
         if frame is None or record.get("is_module"):
@@ -45,23 +120,29 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
         except Exception:
             continue
         for name, value in namespace.items():
+            key = f"{path}/{index}/{name}"
             if redactor.secret_name(name) or id(value) in copier.tainted or (
-                    isinstance(value, _BIG_BUFFERS) and len(value) > MAX_VALUE) or (
                     type(value) is str and redactor.text_rule(value)):
-                continue
-            data = _pickle_one(value, dumps)
-            if data is None or len(data) > MAX_VALUE or total + len(data) > MAX_TOTAL:
-                continue
-            if redactor.leaks(data):
-                redactor.redact("propagated")
-                continue
-            total += len(data)
-            out[f"{path}/{index}/{name}"] = data
-    return out
+                why = "redacted"
+            else:
+                limit = min(MAX_VALUE, MAX_TOTAL - total)
+                why, data = _pickle_one(value, dumps, limit)
+                if data is not None and redactor.leaks(data):
+                    redactor.redact("propagated")
+                    why, data = "redacted", None
+                if data is not None:
+                    total += len(data)
+                    out[key] = data
+                    continue
+            count += 1
+            if len(skipped) < MAX_NAMED:
+                skipped[key] = why
+    return out, {"count": count, "named": skipped}
 
 
-class _HoldsSecret(Exception):
-    """Raised inside a pickler: the value being pickled contains a secret."""
+def _limit_text(limit: int) -> str:
+    return f"over {limit >> 20} MB" if limit == MAX_VALUE else \
+        f"over the {MAX_TOTAL >> 20} MB of all originals"
 
 
 class _Guard:
@@ -109,43 +190,47 @@ def _function_secret(func: Any, redactor: Any) -> bool:
     return bool(named) and any(map(redactor.secret_name, named))
 
 
-def _guarded_dumps(base: Any, guard: _Guard, **options: Any) -> Any:
-    class Guarded(base):
-        def persistent_id(self, obj: Any) -> None:
-            return guard(obj)
+def _pickler(base: Any, guard: _Guard | None, **options: Any) -> Callable[[Any, int], bytes]:
+    if guard is None:
+        cls = base
+    else:
+        class cls(base):  # noqa: N801 - a local subclass, named like its base's role
+            def persistent_id(self, obj: Any) -> None:
+                return guard(obj)
 
-    def dumps(value: Any) -> bytes:
-        out = io.BytesIO()
-        Guarded(out, protocol=pickle.HIGHEST_PROTOCOL, **options).dump(value)
-        return out.getvalue()
+    def dumps(value: Any, limit: int) -> bytes:
+        out = _Bounded(limit)
+        cls(out, protocol=pickle.HIGHEST_PROTOCOL, **options).dump(value)
+        return b"".join(out.parts)
 
     return dumps
 
 
 def _picklers(copier: Any = None) -> list:
-    redacting = copier is not None and copier.redactor.enabled
-    if redacting:
-        found = [_guarded_dumps(pickle.Pickler, _Guard(copier.redactor))]
-    else:
-        found = [lambda v: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)]
+    guard = _Guard(copier.redactor) if copier is not None and copier.redactor.enabled else None
+    found = [_pickler(pickle.Pickler, guard)]
     try:
         import dill
     except Exception:
         return found
-    if redacting:
-        found.append(_guarded_dumps(dill.Pickler, _Guard(copier.redactor), recurse=False))
-    else:
-        found.append(lambda v: dill.dumps(v, protocol=pickle.HIGHEST_PROTOCOL, recurse=False))
+    found.append(_pickler(dill.Pickler, guard, recurse=False))
     return found
 
 
-def _pickle_one(value: Any, dumps: list) -> bytes | None:
+def _pickle_one(value: Any, dumps: list, limit: int) -> tuple[str, bytes | None]:
+    """``("", pickle)``, or why there is none and ``None``."""
+    if size_hint(value) > limit:
+        return _limit_text(limit), None
+    why = "not picklable"
     for dump in dumps:
         try:
-            return dump(value)
+            return "", dump(value, limit)
         except _HoldsSecret:
-            return None  # dill would find the same secret
+            return "redacted", None  # dill would find the same secret
+        except _TooBig:
+            return _limit_text(limit), None  # and so would dill
         except BaseException as exc:  # noqa: BLE001 - a pickler may raise anything
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-    return None
+            why = f"not picklable ({type(exc).__name__})"
+    return why, None

@@ -211,7 +211,10 @@ def _session_options(args: argparse.Namespace) -> Dict[str, Any]:
 def _load(args: argparse.Namespace, path: str) -> Any:
     from . import load
 
-    return load(path, trust=args.trust)
+    dump = load(path, trust=args.trust)
+    if args.trust:
+        _say(dump.originals_line())
+    return dump
 
 
 def _debug(args: argparse.Namespace, path: str) -> int:

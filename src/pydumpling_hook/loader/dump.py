@@ -16,6 +16,9 @@ from .rebuild import build_traceback, embedded_sources
 from .records import MAX_EXCEPTIONS, MAX_THREADS, sequence, stack
 from .text import as_text
 
+SHOWN_SKIPPED = 5
+"""Skipped originals named in ``originals_line``."""
+
 
 class TargetNotFound(LookupError):
     """The thread or exception asked for is not in the dump. The message is one line."""
@@ -71,10 +74,30 @@ class Dump:
         self.sources: dict = _dict(body.get("sources"))
         self.stats: dict = _dict(body.get("stats"))
         self.originals_errors: dict[str, str] = {}
+        self.originals_restored = 0
         self._exceptions: dict[int, BaseException] | None = None
 
     def __repr__(self) -> str:
         return f"<Dump {self.path!r} {self.header.get('summary', {}).get('exc_type')}>"
+
+    def originals_line(self) -> str:
+        """What ``--trust`` says about the originals, e.g. ``originals: 3 restored, 1
+        skipped (df: over 16 MB)``: a value left out at capture must not look restored."""
+        skipped = _dict(self.stats.get("originals_skipped"))
+        named = [(key.rpartition("/")[2], why) for key, why in _dict(skipped.get("named")).items()
+                 if isinstance(key, str) and isinstance(why, str)]
+        count = skipped.get("count")
+        count = count if isinstance(count, int) and count >= len(named) else len(named)
+        parts = [f"{self.originals_restored} restored"]
+        if self.originals_errors:
+            parts.append(f"{len(self.originals_errors)} failed to load")
+        if count:
+            shown = ", ".join(f"{as_text(name, 60)}: {as_text(why, 60)}" for name, why
+                              in named[:SHOWN_SKIPPED])
+            more = count - min(len(named), SHOWN_SKIPPED)
+            shown += f", {more} more" if shown and more else f"{more} unnamed" if more else ""
+            parts.append(f"{count} skipped ({shown})")
+        return "originals: " + ", ".join(parts)
 
     def exception_record(self, path: str | None = None) -> Mapping:
         """The EXC record at ``path`` (see ``follow_path``)."""
@@ -166,6 +189,7 @@ def apply_originals(dump: Dump, originals: Mapping[str, bytes]) -> None:
             continue
         in_globals = frame.get("is_module") and name in _dict(frame.get("globals"))
         _dict(frame.get("globals" if in_globals else "locals"))[name] = value
+        dump.originals_restored += 1
     dump._exceptions = None
 
 

@@ -8,11 +8,14 @@ the ``model`` types), so it is converted first:
   output is stable); dicts become objects, with non-string keys as their repr.
 * Every other value becomes its repr string (bytes, complex, NaN, ranges...).
 * ``ObjectSnapshot`` -> ``{"__type__": "module.Qualname", "repr": ..., "attrs": {...}}``
-  (plus ``items`` and ``note`` when present);
+  (plus ``items``, ``note`` and a record's ``fields`` when present);
   ``Cut`` -> ``{"__cut__": count, "unit": ...}``;
   ``Redacted`` -> ``{"__redacted__": true, "rule": ...}`` (plus ``hint``, the masked
   text of a partly secret value);
-  ``TruncatedStr``/``TruncatedBytes`` -> ``{"__truncated__": kind, "value": ..., "omitted": n}``.
+  ``TruncatedStr``/``TruncatedBytes`` -> ``{"__truncated__": kind, "value": ..., "omitted": n,
+  "tail": ...}``; ``CutContainer`` -> ``{"__cut__": omitted, "unit": "items", "kind": ...,
+  "total": n, "head": [...], "tail": [...]}`` (head and tail are objects for the mapping
+  kinds); ``Value`` -> ``{"__value__": kind, "data": ...}``.
 * An int too long for digits becomes ``"<int with N bits>"``.
 * A container met again inside itself becomes ``{"__cycle__": "<type>"}``; shared
   but acyclic ones are written at each place (exception chains are small).
@@ -71,13 +74,20 @@ class _Converter:
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, model.TruncatedStr):
-            return self._str(value, value.omitted)
+            out = self._str(value, value.omitted)
+            if isinstance(out, dict) and getattr(value, "tail", ""):
+                out["tail"] = self.convert(value.tail, depth + 1)
+            return out
         if isinstance(value, model.TruncatedBytes):
-            return {
+            out = {
                 "__truncated__": self._name(value.kind),
                 "value": self._repr(bytes(value[:REPR_LIMIT])),
                 "omitted": self.convert(value.omitted, depth + 1),
             }
+            tail = getattr(value, "tail", b"")
+            if isinstance(tail, bytes) and tail:
+                out["tail"] = self._repr(tail[-REPR_LIMIT:])
+            return out
         if isinstance(value, str):
             return self._str(value)
         if isinstance(value, int):
@@ -91,7 +101,8 @@ class _Converter:
             if value.hint is not None:
                 out["hint"] = self.convert(value.hint, depth + 1)
             return out
-        if not isinstance(value, (list, tuple, set, frozenset, dict, model.ObjectSnapshot)):
+        if not isinstance(value, (list, tuple, set, frozenset, dict, model.ObjectSnapshot,
+                                  model.CutContainer, model.Value)):
             return self._repr(value)
         if depth >= MAX_DEPTH:
             return {"__cut__": 1, "unit": "levels (export depth)"}
@@ -121,6 +132,15 @@ class _Converter:
             return self._items(items, len(value), depth)
         if isinstance(value, (list, tuple)):
             return self._items(value, len(value), depth)
+        if isinstance(value, model.CutContainer):
+            kept = _size(value.head) + _size(value.tail)
+            total = value.total if isinstance(value.total, int) else kept
+            return {"__cut__": max(total - kept, 0), "unit": "items",
+                    "kind": self._name(value.kind), "total": self.convert(total, depth),
+                    "head": self.convert(value.head, depth),
+                    "tail": self.convert(value.tail, depth)}
+        if isinstance(value, model.Value):
+            return {"__value__": self._name(value.kind), "data": self.convert(value.data, depth)}
         out: Dict[str, Any] = {
             "__type__": f"{self._name(value.module)}.{self._name(value.qualname)}",
             "repr": self.convert(value.repr, depth),
@@ -130,6 +150,8 @@ class _Converter:
             out["items"] = self.convert(value.items, depth)
         if value.note:
             out["note"] = self.convert(value.note, depth)
+        if getattr(value, "fields", None):
+            out["fields"] = self.convert(value.fields, depth)
         return out
 
     def _items(self, items: Any, size: int, depth: int) -> List[Any]:
@@ -152,6 +174,10 @@ class _Converter:
             self.chars += len(key)
             return str(key)
         return self._repr(key)
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (list, dict)) else 0
 
 
 def to_jsonable(value: Any) -> Any:

@@ -13,6 +13,8 @@ from ..dumpformat import model
 
 REPR_LIMIT = 200
 """Longest repr ``--locals`` and the listing show for one value, in characters."""
+LONG_REPR = 1_000_000
+"""Longest ``repr()`` of a loader value (what ``p value`` prints in a debugger)."""
 MAX_REPR_DEPTH = 200
 """Deeper containers are written ``[...]``: no 200-character repr shows more levels."""
 MAX_INT_BITS = 14_000
@@ -54,6 +56,28 @@ class _Full(Exception):
     """Raised inside ``_Repr`` once the text is longer than wanted: stop walking."""
 
 
+class Shown:
+    """Base of the loader's own value types (cut values, library summaries): they write
+    their repr into a ``_Repr`` themselves, so it is bounded like a builtin's.
+
+    ``repr()`` of such a value is its ``bounded_repr`` with a generous limit;
+    one-line displays (``--print --locals``, listings) use ``one_line_repr``,
+    which a multi-line value (a DataFrame's table) overrides.
+    """
+
+    __slots__ = ()
+
+    def _write_repr(self, writer: _Repr, depth: int) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return bounded_repr(self, LONG_REPR, one_line=False)
+
+    def one_line_repr(self, writer: _Repr, depth: int) -> None:
+        """What one-line displays show; the repr itself unless it spans lines."""
+        self._write_repr(writer, depth)
+
+
 _CLOSED = {list: "[...]", tuple: "(...)", dict: "{...}", set: "set(...)",
            frozenset: "frozenset(...)"}
 """What CPython's repr writes for a container met again inside itself."""
@@ -73,8 +97,9 @@ class _Repr:
     stand-ins, a real object restored under ``--trust``) writes its own repr.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, one_line: bool = True) -> None:
         self.limit = limit
+        self.one_line = one_line
         self.parts: List[str] = []
         self.size = 0
         self.active: set = set()
@@ -93,6 +118,8 @@ class _Repr:
             self.write(_str_repr(value, self.limit - self.size + 2))
             if isinstance(value, model.TruncatedStr):
                 self.write(f"<… {_count(value.omitted)} more characters>")
+                if isinstance(value.tail, str) and value.tail:
+                    self.write(_str_repr(value.tail, self.limit - self.size + 2))
         elif kind in (bytes, bytearray, model.TruncatedBytes):
             body = _bytes_repr(value, self.limit - self.size + 2)
             kind_name = value.kind if isinstance(value, model.TruncatedBytes) else kind.__name__
@@ -101,6 +128,8 @@ class _Repr:
             self.write(body)
             if isinstance(value, model.TruncatedBytes):
                 self.write(f"<… {_count(value.omitted)} more bytes>")
+                if isinstance(value.tail, bytes) and value.tail:
+                    self.write(_bytes_repr(value.tail, self.limit - self.size + 2))
         elif kind is int:
             self.write(int_text(value))
         elif kind in (bool, float, complex) or value is None or value is Ellipsis \
@@ -120,12 +149,32 @@ class _Repr:
                 self.write(value.repr[: self.limit - self.size + 1])
             else:
                 self.value(value.repr, depth + 1)
+        elif isinstance(value, Shown):
+            if id(value) in self.active:
+                self.write("...")
+                return
+            self.active.add(id(value))
+            try:
+                if self.one_line:
+                    value.one_line_repr(self, depth + 1)
+                else:
+                    value._write_repr(self, depth + 1)
+            finally:
+                self.active.discard(id(value))
         else:  # the loader's own stand-ins, or a real object restored under --trust
             try:
                 text = repr(value)
             except Exception as exc:  # a malformed snapshot must not end a listing
                 text = f"<repr failed: {type(exc).__name__}>"
             self.write(text[: self.limit - self.size + 1])
+
+    def items(self, values: Any, depth: int, first: bool = True) -> None:
+        """Write ``values`` separated by commas (after one, unless ``first``)."""
+        for value in values:
+            if not first:
+                self.write(", ")
+            first = False
+            self.value(value, depth)
 
     def container(self, value: Any, kind: type, depth: int) -> None:
         if id(value) in self.active:
@@ -202,15 +251,16 @@ def as_text(value: Any, limit: int = REPR_LIMIT) -> str:
     return bounded_repr(value, limit)
 
 
-def bounded_repr(value: Any, limit: int = REPR_LIMIT) -> str:
+def bounded_repr(value: Any, limit: int = REPR_LIMIT, one_line: bool = True) -> str:
     """The repr of a captured value, cut at ``limit`` characters.
 
     Captured values are plain builtins and the ``model`` types, whose reprs
     run no code from the dump; a repr that fails anyway is reported, not raised.
     The work is bounded by ``limit`` too (see ``_Repr``), so a shared or huge
-    value costs no more than a small one.
+    value costs no more than a small one. ``one_line``: a value that prints on
+    several lines (a DataFrame's table) writes its one-line form.
     """
-    writer = _Repr(limit)
+    writer = _Repr(limit, one_line)
     try:
         writer.value(value)
     except _Full:

@@ -7,6 +7,24 @@ user wants to see the *application's* types: ``whatis order`` should print
 name, number and string in the file stays untrusted data. So the factories
 validate their arguments, sanitize type names before they become class names,
 and never import anything a file names.
+
+What each kind of value answers (the contract presenters such as DAP and HTML
+rely on; every ``repr()`` is bounded and runs no code from the file):
+
+* ``ObjectSnapshot`` -> a ``Snapshot`` subclass named like the application's
+  class: attributes in ``vars()``, a missing one raises "was not captured";
+  ``len()``, iteration and indexing work when a container subclass's items
+  were captured (``__pydumpling__[1]``) and raise ``TypeError`` otherwise; a
+  record (dataclass, attrs, pydantic) shows ``Cfg(name='x', retries=3)``.
+* ``CutContainer``, ``TruncatedStr``, ``TruncatedBytes`` -> the cut values of
+  ``cuts``: true ``len()``, both ends kept, ``NotCapturedError`` for the rest.
+* ``Value`` -> the real stdlib value (``stdvalues``), or a summary of a
+  library object (``arrays``: numpy ``ndarray`` and torch ``Tensor``;
+  ``frames``: pandas ``DataFrame``, ``Series``, ``Index``), a ``Snapshot``
+  whose attributes are what was kept (``shape``, ``dtype``...) and whose
+  element access raises ``NotCapturedError`` outside the kept sample.
+* ``dir()`` is the default everywhere: the captured attributes and the methods
+  that work.
 """
 
 from __future__ import annotations
@@ -15,10 +33,15 @@ import keyword
 from typing import Any
 
 from ..dumpformat import model
+from .cuts import cut_container
+from .cuttext import CutText
 from .records import integer
+from .text import Shown
 
 NAME_LIMIT = 200
 """Longest type or frame name kept from a file, in characters."""
+MAX_FIELDS = 1000
+"""Most field names a record's repr shows (capture keeps at most this many items)."""
 
 
 def clean_text(value: Any, default: str, limit: int = NAME_LIMIT) -> str:
@@ -55,26 +78,41 @@ class NotCaptured:
 NOT_CAPTURED = NotCaptured()
 
 
-class Snapshot:
+class Snapshot(Shown):
     """Base of the classes that stand for the application's own types.
 
     Captured attributes live in the instance ``__dict__`` so that ``vars()``,
     pudb's variables pane and attribute access all see them; everything the
-    loader needs for itself sits in one slot, out of ``vars()``.
+    loader needs for itself sits in one slot, out of ``vars()``: the repr
+    text, the captured items, the note, and a record's field names.
     """
 
     __slots__ = ("__pydumpling__", "__dict__")
 
     def __init__(self, repr_text: str) -> None:
-        self.__pydumpling__ = (repr_text, None, None)
+        self.__pydumpling__ = (repr_text, None, None, ())
 
     def __setstate__(self, state: Any) -> None:
-        if not (isinstance(state, tuple) and len(state) == 3):
+        if not (isinstance(state, tuple) and len(state) in (3, 4)):
             state = ({}, None, None)
-        attrs, items, note = state
+        attrs, items, note = state[:3]
         if isinstance(attrs, dict):
             self.__dict__.update({k: v for k, v in attrs.items() if isinstance(k, str)})
-        self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None)
+        fields = state[3] if len(state) == 4 and isinstance(state[3], tuple) else ()
+        fields = tuple(f for f in fields[:MAX_FIELDS] if isinstance(f, str) and f in self.__dict__)
+        self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None,
+                               fields)
+
+    def _write_repr(self, writer: Any, depth: int) -> None:
+        fields = self.__pydumpling__[3]
+        if not fields:
+            writer.write(self.__pydumpling__[0])
+            return
+        writer.write(f"{type(self).__name__}(")
+        for i, name in enumerate(fields):
+            writer.write(f"{', ' if i else ''}{name}=")
+            writer.value(self.__dict__.get(name), depth)
+        writer.write(")")
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails, i.e. for names not captured.
@@ -85,9 +123,6 @@ class Snapshot:
         raise AttributeError(
             f"{type(self).__name__!r} object attribute {name!r} was not captured in the dump{why}"
         )
-
-    def __repr__(self) -> str:
-        return self.__pydumpling__[0]
 
     def __bool__(self) -> bool:
         items = self.__pydumpling__[1]
@@ -112,7 +147,7 @@ class Snapshot:
         return value in self._items("does not support 'in'")
 
 
-_snapshot_classes: dict[tuple[str, str], type] = {}
+_snapshot_classes: dict[tuple[str, str, type], type] = {}
 
 
 def _identifier(text: str) -> str:
@@ -123,15 +158,15 @@ def _identifier(text: str) -> str:
     return name
 
 
-def snapshot_class(module: Any, qualname: Any) -> type:
-    """Return (and cache) a ``Snapshot`` subclass named like the original type."""
+def snapshot_class(module: Any, qualname: Any, base: type = Snapshot) -> type:
+    """Return (and cache) a ``base`` subclass named like the original type."""
     module_s = clean_text(module, "<unknown>")
     qualname_s = clean_text(qualname, "UnknownType") or "UnknownType"
-    key = (module_s, qualname_s)
+    key = (module_s, qualname_s, base)
     cls = _snapshot_classes.get(key)
     if cls is None:
         namespace = {"__slots__": (), "__module__": module_s, "__qualname__": qualname_s}
-        cls = type(_identifier(qualname_s), (Snapshot,), namespace)
+        cls = type(_identifier(qualname_s), (base,), namespace)
         _snapshot_classes[key] = cls
     return cls
 
@@ -156,16 +191,27 @@ def redacted(rule: Any = None, hint: Any = None) -> model.Redacted:
     return model.Redacted(clean_text(rule, "", 40) or None, hint)
 
 
-def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
-    """Factory for ``TruncatedStr``, which behaves as its prefix and shows the cut."""
-    return model.TruncatedStr(prefix if isinstance(prefix, str) else "", clean_count(omitted))
+def truncated_str(prefix: Any = "", omitted: Any = 0, tail: Any = "") -> CutText:
+    """Factory for ``TruncatedStr``: a cut string that knows its true length."""
+    return CutText("str", str(prefix) if isinstance(prefix, str) else "", clean_count(omitted),
+                   str(tail) if isinstance(tail, str) else "")
 
 
-def truncated_bytes(prefix: Any = b"", omitted: Any = 0,
-                    kind: Any = "bytes") -> model.TruncatedBytes:
+def truncated_bytes(prefix: Any = b"", omitted: Any = 0, kind: Any = "bytes",
+                    tail: Any = b"") -> CutText:
     """Factory for ``TruncatedBytes``."""
-    data = bytes(prefix) if isinstance(prefix, (bytes, bytearray)) else b""
-    return model.TruncatedBytes(data, clean_count(omitted), clean_text(kind, "bytes", 40))
+    def data(value: Any) -> bytes:
+        return bytes(value) if isinstance(value, (bytes, bytearray)) else b""
+
+    name = "bytearray" if kind == "bytearray" else "bytes"
+    return CutText(name, data(prefix), clean_count(omitted), data(tail))
+
+
+def value(kind: Any = "", data: Any = None) -> Any:
+    """Factory for ``model.Value``: the real value or summary its kind's builder makes."""
+    from .builders import build  # the builders use this module's classes
+
+    return build(kind, data)
 
 
 FACTORIES = {
@@ -174,5 +220,7 @@ FACTORIES = {
     "Redacted": redacted,
     "TruncatedStr": truncated_str,
     "TruncatedBytes": truncated_bytes,
+    "CutContainer": cut_container,
+    "Value": value,
 }
 """What ``dumpfile.read_body(path, classes=FACTORIES)`` builds instead of the model types."""

@@ -159,8 +159,10 @@ class Redactor:
             return self.redact("value")
         if type(text) is bytes:
             return self._scan(text, True)  # header lines (``b"X-Api-Key: ..."``) are bytes
-        if self.values.maybe(text if len(text) <= self.scan_limit else text[:self.scan_limit],
-                             loose):
+        limit = self.scan_limit
+        # A cut string keeps its head and its tail (a tenth of the budget): scan both.
+        if self.values.maybe(text if len(text) <= limit else
+                             f"{text[:limit]}\n{text[-(limit // 10 or 1):]}", loose):
             return self._scan(text, loose)
         return None
 

@@ -1,0 +1,207 @@
+"""How the copier copies builtin containers: whole when they fit, else both ends.
+
+The copier's hot path: most of what real frames hold is lists, dicts and
+tuples of scalars and short strings, so those take C-speed paths (slices,
+set-of-types checks). A container over the item budget keeps nine tenths of
+the budget from its start and one tenth from its end (``split``) and becomes
+a ``model.CutContainer`` that knows its true length.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from ..dumpformat.model import CutContainer
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
+    from typing import Any
+
+NoneType = type(None)
+ATOMIC = frozenset({int, float, bool, NoneType, complex, type(Ellipsis)})
+ATOMIC_OR_STR = ATOMIC | {str}
+SCALAR_COST = 8
+CONTAINER_COST = 24
+KEEP_ALWAYS = 120
+"""Strings up to this length are kept even when the size budget is spent."""
+
+
+class Containers:
+    """The container half of ``Copier`` (a mixin: the state lives in the copier)."""
+
+    def _over_budget(self) -> bool:
+        return self.spent >= self.stop_at
+
+    def split(self, total: int) -> tuple[int, int]:
+        """How many items of a container of ``total`` to keep from its start and from its
+        end: all of them when they fit the item budget, else nine tenths of the budget
+        from the start and one tenth from the end (1,000 items: 900 + 100)."""
+        limit = self.items if not self._over_budget() else 8
+        if total <= limit:
+            return total, 0
+        return limit - limit // 10, limit // 10
+
+    def _scalars_fast(self, items: list) -> bool:
+        """True when ``items`` can be kept as they are: scalars and short, non-secret strings."""
+        kinds = set(map(type, items))
+        if kinds <= ATOMIC:
+            # Huge ints are checked where it is cheap (all-int lists, in C); a
+            # mixed list may carry one, which only costs its size in the file.
+            if kinds == {int} and items and max(
+                    max(items).bit_length(), min(items).bit_length()) > 64 * 1024:
+                return False
+            self.spent += SCALAR_COST * len(items)
+            return True
+        if not kinds <= ATOMIC_OR_STR:
+            return False
+        strs = items if len(kinds) == 1 else [i for i in items if type(i) is str]
+        lengths = list(map(len, strs))
+        longest = max(lengths, default=0)
+        if longest > KEEP_ALWAYS and (longest > self.string or self._over_budget()):
+            return False
+        if not self.redactor.texts_clean(strs):
+            return False
+        self.spent += sum(lengths) + SCALAR_COST * len(items)
+        return True
+
+    def _copy_items(self, items: list, depth: int) -> list:
+        """Copies of ``items`` (a fresh list, which may be returned as it is)."""
+        if self._scalars_fast(items):
+            return items
+        return [self.copy(item, depth + 1) for item in items]
+
+    def _copy_pairs(self, value: dict, depth: int, out: dict) -> dict:
+        """Copies of a plain dict's entries into ``out``, hiding the values under
+        secret-looking keys."""
+        keys = list(value)
+        redactor = self.redactor
+        secret = redactor.any_secret_name(keys)
+        if not secret and self._scalars_fast(keys) and self._scalars_fast(list(value.values())):
+            out.update(value)
+            return out
+        for key, item in value.items():
+            if secret and redactor.secret_name(key):
+                out[self.copy(key, depth + 1)] = self.redact("name", item)
+                continue
+            try:
+                out[self.copy(key, depth + 1)] = self.copy(item, depth + 1)
+            except TypeError:  # a key whose copy is unhashable
+                out[repr(key)] = self.copy(item, depth + 1)
+        return out
+
+    def copy_items(self, kind: str, owner: Any, total: int, head: list, tail: list,
+                   depth: int) -> Any:
+        """The content of ``owner`` (a container of ``kind`` with ``total`` items) from the
+        ``head`` and ``tail`` that ``split`` chose: a plain list when nothing was left out,
+        else a ``CutContainer`` that knows the true length. ``head`` and ``tail`` must be
+        fresh lists."""
+        if len(head) + len(tail) >= total:
+            return self._copy_items(head + tail if tail else head, depth)
+        cut = CutContainer(kind, total)
+        self.memo[id(owner)] = cut  # made before its items, so a cycle through it closes
+        self.spent += CONTAINER_COST
+        self.cuts += 1
+        cut.head = self._copy_items(head, depth)
+        cut.tail = self._copy_items(tail, depth) if tail else []
+        return cut
+
+    def copy_entries(self, kind: str, owner: Any, total: int, head: dict, tail: dict,
+                     depth: int) -> Any:
+        """``copy_items`` for mappings: ``head`` and ``tail`` are plain dicts."""
+        if len(head) + len(tail) >= total:
+            if tail:
+                head.update(tail)
+            return self._copy_pairs(head, depth, {})
+        cut = CutContainer(kind, total)
+        self.memo[id(owner)] = cut
+        self.spent += CONTAINER_COST
+        self.cuts += 1
+        cut.head = self._copy_pairs(head, depth, {})
+        cut.tail = self._copy_pairs(tail, depth, {}) if tail else {}
+        return cut
+
+    def _copy_list(self, value: list, depth: int) -> Any:
+        total = len(value)
+        keep, tail = self.split(total)
+        if keep < total:
+            return self.copy_items("list", value, total, value[:keep],
+                                   value[total - tail:] if tail else [], depth)
+        out: list = []
+        self.memo[id(value)] = out
+        self.spent += CONTAINER_COST
+        hide = self.redactor.secret_pair(value) if 2 <= total <= 3 else -1
+        if hide < 0 and self._scalars_fast(value):
+            out.extend(value)
+        else:
+            out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
+                        for i, item in enumerate(value)])
+        return out
+
+    def _copy_collection(self, value: Any, cls: type, depth: int) -> Any:
+        total = len(value)
+        keep, tail = self.split(total)
+        if keep < total:
+            if cls is tuple:
+                return self.copy_items("tuple", value, total, list(value[:keep]),
+                                       list(value[total - tail:]) if tail else [], depth)
+            # A set has no order: it keeps a head only, of the whole budget.
+            return self.copy_items(cls.__name__, value, total, list(islice(value, keep + tail)),
+                                   [], depth)
+        head = list(value)
+        self.spent += CONTAINER_COST
+        hide = self.redactor.secret_pair(head) if cls is tuple and 2 <= total <= 3 else -1
+        if hide >= 0 or not self._scalars_fast(head):
+            if cls is tuple:
+                # A tuple cannot be created before its items, so a cycle through it is
+                # cut rather than followed.
+                self.hold(value, self.type_info(cls), "cycle through a tuple")
+            head = [self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
+                    for i, item in enumerate(head)]
+        try:
+            result = cls(head)
+        except TypeError:  # a frozenset item whose copy is unhashable
+            result = tuple(head)
+        self.memo[id(value)] = result
+        return result
+
+    def _copy_dict(self, value: dict, depth: int) -> Any:
+        total = len(value)
+        keep, tail = self.split(total)
+        if keep < total:
+            return self.copy_entries("dict", value, total, *dict_ends(value, keep, tail),
+                                     depth)
+        self.spent += CONTAINER_COST
+        self.memo[id(value)] = out = {}
+        return self._copy_pairs(value, depth, out)
+
+    def _base_items(self, value: Any, info: Any, depth: int) -> Any:
+        """The copied content of a builtin container's subclass (a list or dict subclass
+        of the application's), read through the base type's C methods so no override
+        runs, and never more than the item budget."""
+        base = info.base
+        if base not in (dict, list, tuple, set, frozenset):
+            return None
+        try:
+            total = base.__len__(value)
+            keep, tail = self.split(total)
+            if base is dict:
+                return self.copy_entries("dict", value, total,
+                                         *dict_ends(dict.items(value), keep, tail), depth)
+            if base is list or base is tuple:
+                head = list(base.__getitem__(value, slice(0, keep)))
+                end = list(base.__getitem__(value, slice(total - tail, total))) if tail else []
+            else:
+                head, end = list(islice(base.__iter__(value), keep)), []
+            return self.copy_items(base.__name__, value, total, head, end, depth)
+        except Exception:
+            return None
+
+
+def dict_ends(items: Any, keep: int, tail: int) -> tuple[dict, dict]:
+    """The first ``keep`` and last ``tail`` entries of a dict (or of its ``items()``
+    view), as two plain dicts, reading nothing in between."""
+    if type(items) is dict:
+        items = items.items()
+    head = dict(islice(items, keep))
+    end = dict(reversed(list(islice(reversed(items), tail)))) if tail else {}
+    return head, end
