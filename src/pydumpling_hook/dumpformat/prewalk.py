@@ -43,6 +43,9 @@ if TYPE_CHECKING:  # typing costs milliseconds, and dumpfile also runs in a cras
 
 MAX_ITEMS = 6_000_000
 """Values pushed in all. A capture at the default budgets pushes about 2.5 million."""
+MAX_CALLS = 500_000
+"""Values built by a call (REDUCE): each is a loader object of a few hundred bytes, and
+a capture at the default budgets makes a few thousand."""
 MAX_HASHABLE_DEPTH = 100
 """Nesting of tuples, frozensets and slices (hashing them recurses in C without a check)."""
 MAX_EQUAL_HASHES = 32
@@ -128,7 +131,7 @@ class _Walk:
         self.stack = array("q")
         self.marks: list = []
         self.memo = array("q")
-        self.items = 0
+        self.items = self.calls = 0
         self.kinds = bytearray()  # per composite: _TUPLE_KIND...
         self.depths = bytearray()
         self.starts = array("q", [0])  # composite n's items are members[starts[n]:starts[n+1]]
@@ -310,6 +313,9 @@ class _Walk:
         """What ``REDUCE`` pushes: only the calls the format makes."""
         module, name, kind = self.globals.get(function, (None, None, None)) \
             if function >= 0 else (None, None, None)
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            raise UnpicklingError(f"more than {MAX_CALLS:,} objects")
         if kind == "model":
             if name == "ObjectSnapshot":
                 self.stateful.add(at)
