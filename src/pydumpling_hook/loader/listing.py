@@ -16,7 +16,7 @@ from typing import IO, Any, Iterator, List, NamedTuple
 
 from ..config import DEFAULT_DIR
 from ..dumpformat.dumpfile import DumpError, read_header
-from .text import exception_line, human_size, one_line
+from .text import exception_line, human_size, one_line, terminal
 
 SUFFIXES = (".dump", ".fatal")
 MESSAGE_LIMIT = 80
@@ -103,9 +103,11 @@ def latest(directory: str) -> str | None:
 
 
 def format_entries(entries: List[Entry]) -> Iterator[str]:
-    """Aligned lines: time, exception, crash site, size, path."""
+    """Aligned lines: time, exception, crash site, size, path; every cell terminal-safe
+    (a header's summary is the file's text)."""
     rows: List[Any] = [
-        (e.time.replace("T", " ")[:19] + "Z", e.summary, e.site, human_size(e.size), e.path)
+        tuple(terminal(cell) for cell in (e.time.replace("T", " ")[:19] + "Z", e.summary,
+                                          e.site, human_size(e.size), e.path))
         for e in entries
     ]
     if not rows:
