@@ -1,37 +1,64 @@
 """Loader-side stand-ins for the ``model`` types found in a dump's safe body.
 
 The restricted unpickler in ``pydumpling_hook.dumpfile`` calls these factories
-instead of the model classes (see ``FACTORIES``). They exist because a debugger
+instead of the model classes (see ``factories``). They exist because a debugger
 user wants to see the *application's* types: ``whatis order`` should print
 ``<class '__main__.Order'>`` and ``order.total`` should just work, while every
 name, number and string in the file stays untrusted data. So the factories
 validate their arguments, sanitize type names before they become class names,
-and never import anything a file names.
+escape what a terminal would obey, and never import anything a file names.
+
+A file may share one huge string among thousands of values (a few bytes of
+pickle each), and each factory call copies what it keeps. So the calls of one
+load share a ``TextBudget``: past it, kept text shrinks to a short prefix.
 """
 
 from __future__ import annotations
 
 import keyword
-from typing import Any
+from typing import Any, Callable, Dict
 
 from ..dumpformat import model
-from .records import integer
+from .records import MAX_COUNT, integer
+from .text import terminal
 
 NAME_LIMIT = 200
 """Longest type or frame name kept from a file, in characters."""
+TEXT_LIMIT = 100_000
+"""Longest kept prefix of a cut string or bytes, or of an object's repr (capture keeps
+10,000 and 300 at its default budgets)."""
+TEXT_BUDGET = 32 << 20
+"""Characters the factories of one load keep in all; past that, ``SPENT_LIMIT`` each."""
+SPENT_LIMIT = 80
+MAX_SNAPSHOT_CLASSES = 10_000
+"""Distinct application types named in this process; further ones share one class."""
 
 
-def clean_text(value: Any, default: str, limit: int = NAME_LIMIT) -> str:
-    """Return ``value`` as a printable, bounded ``str``, or ``default``.
+def clean_text(value: Any, default: str, limit: int = NAME_LIMIT, lines: bool = False) -> str:
+    """Return ``value`` as a printable ``str`` of at most ``limit`` characters, or ``default``.
 
+    The cut comes first, so a 10 MB string costs no more than a short one.
     Names from a file end up as class names, code names and file names, which
     CPython refuses when they hold NUL characters or lone surrogates, and which
-    a terminal would choke on. Escaping them keeps every later step infallible.
+    a terminal would obey when they hold escape sequences: ``terminal`` escapes
+    both (``lines`` keeps newlines and tabs, for messages and reprs).
     """
     if not isinstance(value, str):
         return default
-    text = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    return text[:limit]
+    return terminal(str(value[:limit]), lines)
+
+
+class TextBudget:
+    """What the factories of one load may still copy, in characters."""
+
+    def __init__(self, total: int = TEXT_BUDGET) -> None:
+        self.left = total
+
+    def limit(self, wanted: int) -> int:
+        """How much of a ``wanted``-character text to keep; charged at once."""
+        kept = min(wanted, max(self.left, SPENT_LIMIT))
+        self.left -= kept
+        return kept
 
 
 def clean_count(value: Any) -> int:
@@ -65,8 +92,8 @@ class Snapshot:
 
     __slots__ = ("__pydumpling__", "__dict__")
 
-    def __init__(self, repr_text: str) -> None:
-        self.__pydumpling__ = (repr_text, None, None)
+    def __init__(self, repr_text: str, budget: TextBudget | None = None) -> None:
+        self.__pydumpling__ = (repr_text, None, None, budget or TextBudget(NAME_LIMIT))
 
     def __setstate__(self, state: Any) -> None:
         if not (isinstance(state, tuple) and len(state) == 3):
@@ -74,7 +101,10 @@ class Snapshot:
         attrs, items, note = state
         if isinstance(attrs, dict):
             self.__dict__.update({k: v for k, v in attrs.items() if isinstance(k, str)})
-        self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None)
+        repr_text, _, _, budget = self.__pydumpling__
+        if isinstance(note, str):
+            note = clean_text(note, "", budget.limit(min(len(note), NAME_LIMIT)))
+        self.__pydumpling__ = (repr_text, items, note or None, budget)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails, i.e. for names not captured.
@@ -113,6 +143,7 @@ class Snapshot:
 
 
 _snapshot_classes: dict[tuple[str, str], type] = {}
+_TOO_MANY = ("<pydumpling>", "UnnamedType")
 
 
 def _identifier(text: str) -> str:
@@ -129,6 +160,10 @@ def snapshot_class(module: Any, qualname: Any) -> type:
     qualname_s = clean_text(qualname, "UnknownType") or "UnknownType"
     key = (module_s, qualname_s)
     cls = _snapshot_classes.get(key)
+    if cls is None and len(_snapshot_classes) >= MAX_SNAPSHOT_CLASSES:
+        key = _TOO_MANY  # each class costs a kilobyte or two: bounded like every amount
+        module_s, qualname_s = key
+        cls = _snapshot_classes.get(key)
     if cls is None:
         namespace = {"__slots__": (), "__module__": module_s, "__qualname__": qualname_s}
         cls = type(_identifier(qualname_s), (Snapshot,), namespace)
@@ -136,40 +171,53 @@ def snapshot_class(module: Any, qualname: Any) -> type:
     return cls
 
 
-def object_snapshot(module: Any = None, qualname: Any = None, repr_text: Any = None) -> Snapshot:
-    """Factory for ``ObjectSnapshot(module, qualname, repr)``; state comes via ``__setstate__``."""
-    cls = snapshot_class(module, qualname)
-    default = f"<{cls.__module__}.{cls.__qualname__} object>"
-    return cls(clean_text(repr_text, default, 100_000))
+def _cut(text: Any, omitted: Any, budget: TextBudget) -> tuple:
+    """``text`` (a str or bytes) cut to what the budget allows, and the new omitted count."""
+    omitted = clean_count(omitted)
+    kept = budget.limit(min(len(text), TEXT_LIMIT))
+    if kept < len(text):
+        omitted = min(omitted + len(text) - kept, MAX_COUNT)
+    return text[:kept], omitted
 
 
-def cut(count: Any = 0, unit: Any = "items") -> model.Cut:
-    """Factory for ``Cut``: a bad count or unit must not break its repr later."""
-    return model.Cut(clean_count(count), clean_text(unit, "items", 40))
+def factories(budget: TextBudget | None = None) -> Dict[str, Callable[..., Any]]:
+    """What ``dumpfile.read_body(path, classes=factories())`` builds instead of the model
+    types: one fresh set per load, sharing one ``TextBudget``."""
+    budget = budget or TextBudget()
 
+    def object_snapshot(module: Any = None, qualname: Any = None,
+                        repr_text: Any = None) -> Snapshot:
+        """Factory for ``ObjectSnapshot(module, qualname, repr)``; state comes via
+        ``__setstate__``."""
+        cls = snapshot_class(module, qualname)
+        default = f"<{cls.__module__}.{cls.__qualname__} object>"
+        wanted = min(len(repr_text), TEXT_LIMIT) if isinstance(repr_text, str) else 0
+        return cls(clean_text(repr_text, default, budget.limit(wanted), lines=True), budget)
 
-def redacted(rule: Any = None) -> model.Redacted:
-    """Factory for ``Redacted``; the rule kind is a short name or nothing."""
-    return model.Redacted(clean_text(rule, "", 40) or None)
+    def cut(count: Any = 0, unit: Any = "items") -> model.Cut:
+        """Factory for ``Cut``: a bad count or unit must not break its repr later."""
+        return model.Cut(clean_count(count), clean_text(unit, "items", 40))
 
+    def redacted(rule: Any = None) -> model.Redacted:
+        """Factory for ``Redacted``; the rule kind is a short name or nothing."""
+        return model.Redacted(clean_text(rule, "", 40) or None)
 
-def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
-    """Factory for ``TruncatedStr``, which behaves as its prefix and shows the cut."""
-    return model.TruncatedStr(prefix if isinstance(prefix, str) else "", clean_count(omitted))
+    def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
+        """Factory for ``TruncatedStr``, which behaves as its prefix and shows the cut."""
+        return model.TruncatedStr(*_cut(prefix if isinstance(prefix, str) else "", omitted,
+                                        budget))
 
+    def truncated_bytes(prefix: Any = b"", omitted: Any = 0,
+                        kind: Any = "bytes") -> model.TruncatedBytes:
+        """Factory for ``TruncatedBytes``."""
+        data = prefix if isinstance(prefix, (bytes, bytearray)) else b""
+        kept, omitted = _cut(data, omitted, budget)
+        return model.TruncatedBytes(bytes(kept), omitted, clean_text(kind, "bytes", 40))
 
-def truncated_bytes(prefix: Any = b"", omitted: Any = 0,
-                    kind: Any = "bytes") -> model.TruncatedBytes:
-    """Factory for ``TruncatedBytes``."""
-    data = bytes(prefix) if isinstance(prefix, (bytes, bytearray)) else b""
-    return model.TruncatedBytes(data, clean_count(omitted), clean_text(kind, "bytes", 40))
-
-
-FACTORIES = {
-    "ObjectSnapshot": object_snapshot,
-    "Cut": cut,
-    "Redacted": redacted,
-    "TruncatedStr": truncated_str,
-    "TruncatedBytes": truncated_bytes,
-}
-"""What ``dumpfile.read_body(path, classes=FACTORIES)`` builds instead of the model types."""
+    return {
+        "ObjectSnapshot": object_snapshot,
+        "Cut": cut,
+        "Redacted": redacted,
+        "TruncatedStr": truncated_str,
+        "TruncatedBytes": truncated_bytes,
+    }
