@@ -138,3 +138,77 @@ def compare(tmp_path: Path, dump_dir: Path):
         return hooked, plain, dumps_in(dump_dir)
 
     return run
+
+
+# --- hostile inputs (issue 9): every refusal is bounded, one line, no traceback ---------
+
+LIMIT_SECONDS = 5
+"""What the issue allows a hostile input to cost, in wall time and peak memory; the
+children run under a 2 GiB address-space cap so that a blow-up fails instead of swapping."""
+LIMIT_RSS_MB = 500
+
+
+class Bounded:
+    """A finished child: exit status, output, wall time and peak resident memory."""
+
+    def __init__(self, rc: int, stdout: str, stderr: str, seconds: float, rss_mb: float):
+        self.rc, self.stdout, self.stderr = rc, stdout, stderr
+        self.seconds, self.rss_mb = seconds, rss_mb
+
+    def __repr__(self) -> str:
+        return (f"<rc={self.rc} {self.seconds:.2f}s {self.rss_mb:.0f}MB "
+                f"stderr={self.stderr[-600:]!r} stdout={self.stdout[-300:]!r}>")
+
+    def within_bounds(self) -> bool:
+        return self.seconds < LIMIT_SECONDS and self.rss_mb < LIMIT_RSS_MB
+
+    def one_error_line(self) -> bool:
+        """Exit 1 or 2 with exactly one ``pydumpling-open: error:`` line, no traceback."""
+        lines = self.stderr.splitlines()
+        return (self.rc in (1, 2) and len(lines) == 1
+                and lines[0].startswith("pydumpling-open: error: ")
+                and "internal error" not in lines[0] and "Traceback" not in self.stderr)
+
+
+def cap_memory() -> None:
+    """``preexec_fn`` of a child that opens hostile input."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def run_bounded(args: list, *, env: dict | None = None, cwd: os.PathLike | None = None,
+                input: str = "", timeout: float = 60) -> Bounded:
+    """Run ``python ARGS`` and measure it: wall time, and peak RSS from ``wait4``."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, *args], env=env or clean_env(), cwd=cwd,
+                                stdin=subprocess.PIPE, stdout=out, stderr=err,
+                                preexec_fn=cap_memory)
+        proc.stdin.write(input.encode())
+        proc.stdin.close()
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        seconds = time.monotonic() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Bounded(proc.returncode, out.read().decode("utf-8", "replace"),
+                       err.read().decode("utf-8", "replace"), seconds,
+                       usage.ru_maxrss / 1024)
+
+
+def open_dump(path: os.PathLike, *args: str, **kwargs) -> Bounded:
+    """``python -m pydumpling_hook PATH ARGS``, measured."""
+    return run_bounded(["-m", "pydumpling_hook", str(path), *args], **kwargs)
