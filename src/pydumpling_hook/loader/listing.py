@@ -16,6 +16,7 @@ from typing import IO, Any, Iterator, List, NamedTuple
 
 from ..config import DEFAULT_DIR
 from ..dumpformat.dumpfile import DumpError, read_header
+from ..engine.writer import dump_directory
 from .text import exception_line, human_size, one_line, terminal
 
 SUFFIXES = (".dump", ".fatal")
@@ -33,8 +34,9 @@ class Entry(NamedTuple):
 
 
 def default_directory() -> str:
-    """``$PYDUMPLING_DIR``, else ``./pydumpling-dumps`` (where capture writes by default)."""
-    return os.environ.get("PYDUMPLING_DIR") or DEFAULT_DIR
+    """``$PYDUMPLING_DIR``, else ``./pydumpling-dumps`` (where capture writes by default);
+    for a shared sticky directory such as ``/tmp``, our own subdirectory of it."""
+    return dump_directory(os.environ.get("PYDUMPLING_DIR") or DEFAULT_DIR)
 
 
 def _mtime_iso(stat: os.stat_result) -> str:
