@@ -33,6 +33,7 @@ containers of the right kind, and opcodes the format never writes
 from __future__ import annotations
 
 import codecs
+import re
 import struct
 from array import array
 from pickle import UnpicklingError
@@ -106,6 +107,9 @@ for _code in range(256):
     elif _ACTIONS[_code] == _LEAF and _arg == _COUNT1:
         _FAST[_code] = _F_SHORT
 _FAST[0x94], _FAST[ord("h")], _FAST[0x86] = _F_MEMOIZE, _F_BINGET, _F_TUPLE2
+_RUNS = {code: re.compile(re.escape(bytes([code])) + b"+") for code in range(256)
+         if _FAST[code] == _F_LEAF and _WIDTHS[code] == 1}
+"""Runs of one one-byte leaf (``NNNN...``) are pushed at once."""
 
 _DICTS = frozenset(b"}d")
 _LISTS = frozenset(b"]l")
@@ -333,7 +337,7 @@ class _Walk:
         """Walk to STOP. The opcodes that make up most bodies (leaves, MEMOIZE, BINGET,
         TUPLE2) are handled inline, without a call: this loop is what a load pays for."""
         raw, end, pos = self.raw, len(self.raw), 0
-        fast, widths = _FAST, _WIDTHS
+        fast, widths, runs = _FAST, _WIDTHS, _RUNS
         stack, marks, memo = self.stack, self.marks, self.memo
         push, pop, remember = stack.append, stack.pop, memo.append
         kinds, depths, members, starts = self.kinds, self.depths, self.members, self.starts
@@ -343,7 +347,15 @@ class _Walk:
             op = raw[pos]
             kind = fast[op]
             if kind == leaf:
-                push(pos)
+                if widths[op] == 1 and raw[pos + 1:pos + 2] == raw[pos:pos + 1]:
+                    run = runs[op].match(raw, pos).end() - pos  # e.g. sixty million None
+                    if items + run > limit:
+                        raise UnpicklingError(f"more than {MAX_ITEMS:,} values")
+                    stack.extend(range(pos, pos + run))
+                    items += run - 1
+                    pos += run - 1
+                else:
+                    push(pos)
                 pos += widths[op]
             elif kind == memoize and len(stack) > fence:
                 remember(stack[-1])

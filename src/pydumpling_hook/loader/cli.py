@@ -228,8 +228,9 @@ def _print(args: argparse.Namespace, path: str) -> int:
 def _json(path: str) -> int:
     from ..dumpformat.dumpfile import read_body, read_header
     from .export import write_json
+    from .values import factories
 
-    write_json(read_header(path), read_body(path), _text_stdout())
+    write_json(read_header(path), read_body(path, classes=factories(exact=True)), _text_stdout())
     return 0
 
 

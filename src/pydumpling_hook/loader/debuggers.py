@@ -27,6 +27,7 @@ comes from the dump only (see ``sources``).
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import sys
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
 _HIJACK_DIR = "_pdbpp_path_hack"
+MAX_BLOCK = 100_000
+"""Characters of source ``ll`` may tokenize to find a function's end (some 2,500 lines of
+real code; a hostile file's function can be megabytes, a second of tokenizing each)."""
+_GETBLOCK = inspect.getblock
 
 
 class DebuggerUnavailable(ImportError):
@@ -199,9 +204,26 @@ def check_available(debugger: str) -> None:
         ) from None
 
 
+def _block(lines: List[str]) -> List[str]:
+    """``inspect.getblock`` for a session: what ``ll`` tokenizes is bounded, and source
+    that does not tokenize (an unclosed bracket) gives its first line instead of an error
+    that would end the session."""
+    size, count = 0, len(lines)
+    for index, row in enumerate(lines):
+        size += len(row)
+        if size > MAX_BLOCK:
+            count = max(index, 1)
+            break
+    try:
+        return _GETBLOCK(lines[:count])
+    except Exception:  # tokenize.TokenError, SyntaxError, IndentationError
+        return lines[:1]
+
+
 @contextmanager
 def _process_state() -> Iterator[None]:
-    """Put back what debuggers change in the process: hooks, streams, ``__main__``, tracing."""
+    """Put back what debuggers change in the process: hooks, streams, ``__main__``, tracing,
+    ``sys.path``; and give ``inspect`` the bounded ``_block`` for the session."""
     saved_sys = {name: getattr(sys, name) for name in (
         "excepthook", "displayhook", "breakpointhook", "stdin", "stdout", "stderr")}
     main = sys.modules.get("__main__")
@@ -209,9 +231,11 @@ def _process_state() -> Iterator[None]:
                        for name in ("checkcache", "getline", "getlines")}
     path = list(sys.path)
     trace = sys.gettrace()
+    inspect.getblock = _block
     try:
         yield
     finally:
+        inspect.getblock = _GETBLOCK
         sys.settrace(trace)
         sys.path[:] = path
         for name, value in saved_sys.items():

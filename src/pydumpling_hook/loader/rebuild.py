@@ -42,7 +42,7 @@ from .values import NOT_CAPTURED, clean_count, clean_text
 
 MAX_ARGS = 300
 """Parameters rebuilt per frame; a frame with more keeps its locals but not its signature."""
-MAX_TOTAL_NAMES = 2_000_000
+MAX_TOTAL_NAMES = 1_000_000
 """Namespace entries (locals, globals) put into the rebuilt frames of one exception graph."""
 FILENAME_LIMIT = 4096
 
@@ -140,12 +140,11 @@ def _signature(record: Mapping) -> dict | None:
                 varargs=varargs, varkw=varkw, argnames=tuple(terminal(n) for n in argnames))
 
 
-def _shown(name: str, value: Any) -> Any:
-    if name in _SHOWN_BY_BDB:
-        try:
-            reprlib.repr(value)
-        except Exception:  # e.g. an int past sys.get_int_max_str_digits()
-            return _Shown(bounded_repr(value))
+def _shown(value: Any) -> Any:
+    try:
+        reprlib.repr(value)
+    except Exception:  # e.g. an int past sys.get_int_max_str_digits()
+        return _Shown(bounded_repr(value))
     return value
 
 
@@ -158,8 +157,12 @@ def _str_dict(value: Any, budget: Budget) -> dict:
         return {}
     taken = min(len(value), MAX_NAMES, max(budget.names, 0))
     budget.names -= taken
-    return {terminal(k): _shown(k, v) for k, v in islice(value.items(), taken)
-            if isinstance(k, str)}
+    names = {k if k.isprintable() else terminal(k): v
+             for k, v in islice(value.items(), taken) if isinstance(k, str)}
+    for name in _SHOWN_BY_BDB:
+        if name in names:
+            names[name] = _shown(names[name])
+    return names
 
 
 def _safe(namespace: dict) -> dict:

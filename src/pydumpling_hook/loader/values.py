@@ -180,15 +180,28 @@ def _cut(text: Any, omitted: Any, budget: TextBudget) -> tuple:
     return text[:kept], omitted
 
 
-def factories(budget: TextBudget | None = None) -> Dict[str, Callable[..., Any]]:
+def _exact(value: Any, default: str, limit: int = NAME_LIMIT, lines: bool = False) -> str:
+    """``clean_text`` without the escaping, for ``--json``, which must stay exact."""
+    return str(value[:limit]) if isinstance(value, str) else default
+
+
+def factories(budget: TextBudget | None = None,
+              exact: bool = False) -> Dict[str, Callable[..., Any]]:
     """What ``dumpfile.read_body(path, classes=factories())`` builds instead of the model
-    types: one fresh set per load, sharing one ``TextBudget``."""
+    types: one fresh set per load, sharing one ``TextBudget``.
+
+    ``exact`` (for ``--json``) keeps the model types and the text as it is (no
+    escaping); only the copies a cut string or bytes value makes are budgeted.
+    """
     budget = budget or TextBudget()
+    text = _exact if exact else clean_text
 
     def object_snapshot(module: Any = None, qualname: Any = None,
-                        repr_text: Any = None) -> Snapshot:
+                        repr_text: Any = None) -> Any:
         """Factory for ``ObjectSnapshot(module, qualname, repr)``; state comes via
         ``__setstate__``."""
+        if exact:  # the model type keeps references: nothing is copied
+            return model.ObjectSnapshot(module, qualname, repr_text)
         cls = snapshot_class(module, qualname)
         default = f"<{cls.__module__}.{cls.__qualname__} object>"
         wanted = min(len(repr_text), TEXT_LIMIT) if isinstance(repr_text, str) else 0
@@ -196,7 +209,7 @@ def factories(budget: TextBudget | None = None) -> Dict[str, Callable[..., Any]]
 
     def cut(count: Any = 0, unit: Any = "items") -> model.Cut:
         """Factory for ``Cut``: a bad count or unit must not break its repr later."""
-        return model.Cut(clean_count(count), clean_text(unit, "items", 40))
+        return model.Cut(clean_count(count), text(unit, "items", 40))
 
     def redacted(rule: Any = None) -> model.Redacted:
         """Factory for ``Redacted``; the rule kind is a short name or nothing."""
@@ -212,7 +225,7 @@ def factories(budget: TextBudget | None = None) -> Dict[str, Callable[..., Any]]
         """Factory for ``TruncatedBytes``."""
         data = prefix if isinstance(prefix, (bytes, bytearray)) else b""
         kept, omitted = _cut(data, omitted, budget)
-        return model.TruncatedBytes(bytes(kept), omitted, clean_text(kind, "bytes", 40))
+        return model.TruncatedBytes(bytes(kept), omitted, text(kind, "bytes", 40))
 
     return {
         "ObjectSnapshot": object_snapshot,
