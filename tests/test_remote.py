@@ -27,11 +27,12 @@ class Server:
     """``python -m pydumpling_hook --rdebug --port 0 DUMP`` in a subprocess, and where it
     listens (the predecessor's form, which follows the same rules)."""
 
-    def __init__(self, dump: Path, *args: str, env: dict | None = None) -> None:
+    def __init__(self, dump: Path, *args: str, env: dict | None = None,
+                 cwd: Path | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pydumpling_hook", "--rdebug", "--port", "0",
              "--timeout", "30", *args, str(dump)],
-            env=env or clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env or clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
         )
         self.line = self.proc.stderr.readline().decode()
         match = ANNOUNCE.search(self.line)

@@ -97,16 +97,18 @@ for _code, (_arg, _action) in _OPCODES.items():
     _ARGS[ord(_code)], _ACTIONS[ord(_code)] = _arg, _action
 
 # The inline paths of _Walk.run: most opcodes of a real body take one of them.
-_F_SLOW, _F_LEAF, _F_SHORT, _F_MEMOIZE, _F_BINGET, _F_TUPLE2 = range(6)
+(_F_SLOW, _F_LEAF, _F_SHORT, _F_LONG, _F_MEMOIZE, _F_BINGET, _F_TUPLE2, _F_MARK,
+ _F_SETITEMS) = range(9)
 _FAST = bytearray(256)
 _WIDTHS = bytearray(256)
 for _code in range(256):
     _arg = _ARGS[_code]
     if _ACTIONS[_code] <= _MUTABLE and _arg is not None and _arg >= 0:
         _FAST[_code], _WIDTHS[_code] = _F_LEAF, 1 + _arg
-    elif _ACTIONS[_code] == _LEAF and _arg == _COUNT1:
-        _FAST[_code] = _F_SHORT
+    elif _ACTIONS[_code] == _LEAF and _arg in (_COUNT1, _COUNT4):
+        _FAST[_code] = _F_SHORT if _arg == _COUNT1 else _F_LONG
 _FAST[0x94], _FAST[ord("h")], _FAST[0x86] = _F_MEMOIZE, _F_BINGET, _F_TUPLE2
+_FAST[ord("(")], _FAST[ord("u")] = _F_MARK, _F_SETITEMS
 _RUNS = {code: re.compile(re.escape(bytes([code])) + b"+") for code in range(256)
          if _FAST[code] == _F_LEAF and _WIDTHS[code] == 1}
 """Runs of one one-byte leaf (``NNNN...``) are pushed at once."""
@@ -343,6 +345,8 @@ class _Walk:
         kinds, depths, members, starts = self.kinds, self.depths, self.members, self.starts
         items, limit, fence = self.items, MAX_ITEMS, 0
         leaf, short, memoize, binget, tuple2 = _F_LEAF, _F_SHORT, _F_MEMOIZE, _F_BINGET, _F_TUPLE2
+        long_leaf, from_bytes = _F_LONG, int.from_bytes
+        mark, setitems, dicts = _F_MARK, _F_SETITEMS, _DICTS
         while pos < end:
             op = raw[pos]
             kind = fast[op]
@@ -364,6 +368,9 @@ class _Walk:
             elif kind == short:
                 push(pos)
                 pos += 2 + raw[pos + 1]
+            elif kind == long_leaf:
+                push(pos)
+                pos += 5 + from_bytes(raw[pos + 1:pos + 5], "little")
             elif kind == binget and raw[pos + 1] < len(memo):
                 push(memo[raw[pos + 1]])
                 pos += 2
@@ -382,6 +389,22 @@ class _Walk:
                 starts.append(len(members))
                 push(-len(kinds))
                 pos += 1
+            elif kind == mark:
+                marks.append(len(stack))
+                fence = len(stack)
+                pos += 1
+            elif kind == setitems and marks and (len(stack) - fence) % 2 == 0 \
+                    and fence > (marks[-2] if len(marks) > 1 else 0):
+                keys = stack[fence::2]
+                del stack[fence:]
+                marks.pop()
+                fence = marks[-1] if marks else 0
+                target = stack[-1]
+                if target < 0 or raw[target] not in dicts:
+                    raise UnpicklingError("SETITEM applied to the wrong kind of value")
+                self.count_keys(target, keys)
+                pos += 1
+                continue
             else:
                 start, arg = pos, _ARGS[op]
                 if arg is None:

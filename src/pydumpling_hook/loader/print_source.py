@@ -19,6 +19,8 @@ Frame = Dict[str, Any]
 
 MAX_SOURCE_LINES = 200_000
 """Most source lines one print examines for multi-line instructions (3.13 carets)."""
+MAX_SHOWN_LOCALS = 50_000
+"""Most variables ``--locals`` shows in one print, all frames together (each is a repr)."""
 
 
 def _cut_line(text: str) -> str:
@@ -58,6 +60,7 @@ class Sources:
         self._lines: Dict[str, List[str]] = {}
         self.rows: Dict[Any, List[str]] = {}  # a frame's source rows, by file and position
         self.lines_left = MAX_SOURCE_LINES
+        self.locals_left = MAX_SHOWN_LOCALS
 
     def lines(self, filename: Any) -> List[str]:
         """The lines of ``filename``, or [] if the dump does not embed it."""

@@ -42,7 +42,7 @@ def format_frame(frame: Frame, sources: Sources, rules: Rules, with_locals: bool
     rows = [f'  File "{filename}", line {as_text(lineno)}, in {name}']
     rows.extend(source_rows(frame, sources, rules))
     if with_locals:
-        rows.extend(format_locals(frame))
+        rows.extend(format_locals(frame, sources))
     return "\n".join(rows) + "\n"
 
 
@@ -59,24 +59,27 @@ def _attribute_rows(value: Any) -> List[str]:
     return rows
 
 
-def format_locals(frame: Frame) -> List[str]:
+def format_locals(frame: Frame, sources: Sources) -> List[str]:
     """``    name = repr`` for each variable, sorted, like ``traceback``'s capture_locals.
 
     A module-level frame's variables are its globals; ``locals_note`` says why
-    some are missing.
+    some are missing. At most ``MAX_LOCALS`` per frame, and what is left of the
+    print's own budget (``Sources.locals_left``).
     """
     names = frame.get("globals") if frame.get("is_module") else frame.get("locals")
     names = names if isinstance(names, dict) else {}
-    shown = sorted(((name_text(name), value) for name, value in islice(names.items(), MAX_LOCALS)),
+    limit = max(min(MAX_LOCALS, sources.locals_left), 0)
+    sources.locals_left -= limit
+    shown = sorted(((name_text(name), value) for name, value in islice(names.items(), limit)),
                    key=lambda item: item[0])
     rows = []
     for name, value in shown:
         rows.append(f"    {name} = {bounded_repr(value)}")
         rows.extend(_attribute_rows(value))
-    if len(names) > MAX_LOCALS:
-        rows.append(f"    # ... {len(names) - MAX_LOCALS:,} more variables not shown")
+    if len(names) > limit:
+        rows.append(f"    # ... {len(names) - limit:,} more variables not shown")
     if frame.get("locals_note"):
-        rows.append(f"    # {as_text(frame['locals_note'])}")
+        rows.append(f"    # {name_text(frame['locals_note'])}")
     return rows
 
 
