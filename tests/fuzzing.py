@@ -18,6 +18,7 @@ import json
 import os
 import pickle
 import random
+import re
 import resource
 import struct
 import subprocess
@@ -31,6 +32,9 @@ from typing import Any, Callable, Iterator, List, NamedTuple, Tuple
 from pydumpling_hook.dumpformat import dumpfile, model
 
 PREFIX = len(dumpfile.MAGIC) + 4
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                    "\u2066-\u2069]")
+"""What a terminal would obey: never in the loader's own output (tabs and newlines aside)."""
 CRASHES = Path(__file__).resolve().parent / "crashes"
 SEED_SCRIPTS = ("readme.py", "chains.py", "thread.py")
 """A README-style crash (dumped with originals), a chained exception, a thread crash."""
@@ -343,9 +347,13 @@ MUTATORS: List[Callable[[Seed, random.Random], bytes]] = [
 
 
 def mutations(seeds: List[Seed], rng: random.Random, count: int) -> Iterator[Case]:
+    """``count`` mutated files. A third come from ``fuzz_shapes`` (the shapes of issue 9),
+    imported here so that this module stays importable by it."""
+    from fuzz_shapes import MUTATORS as SHAPES
+
     for i in range(count):
         seed = rng.choice(seeds)
-        mutator = rng.choice(MUTATORS)
+        mutator = rng.choice(SHAPES if rng.random() < 1 / 3 else MUTATORS)
         yield Case(f"{i:05d}-{mutator.__name__}-{seed.name}", mutator(seed, rng))
 
 
@@ -613,16 +621,23 @@ def crafted(seeds: List[Seed], marker: Path) -> List[Case]:
 # --------------------------------------------------------------------------- running
 
 _CHILD = r"""
-import faulthandler, io, json, signal, sys, time, traceback
+import faulthandler, io, json, re, signal, sys, time, traceback
 from pydumpling_hook.loader.cli import main
 
+UNSAFE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f"
+                    "\\u202a-\\u202e\\u2066-\\u2069]")
+
 class Sink(io.TextIOBase):
-    def __init__(self):
-        self.size = 0
+    # counts what is written, and what a terminal would obey (--json stays exact)
+    def __init__(self, terminal):
+        self.size = self.unsafe = 0
+        self.terminal = terminal
     def writable(self):
         return True
     def write(self, text):
         self.size += len(text)
+        if self.terminal and UNSAFE.search(text):
+            self.unsafe += 1
         return len(text)
 
 def alarm(signum, frame):
@@ -635,7 +650,7 @@ with open(results, "a") as log:
     for index, args in jobs:
         log.write(json.dumps({"start": index}) + "\n")
         log.flush()
-        sink, err = Sink(), io.StringIO()
+        sink, err = Sink("--json" not in args), io.StringIO()
         sys.stdout, sys.stderr = sink, err
         started = time.perf_counter()
         signal.alarm(seconds)
@@ -652,7 +667,7 @@ with open(results, "a") as log:
             signal.alarm(0)
             sys.stdout, sys.stderr = real_out, real_err
         log.write(json.dumps({"index": index, "rc": rc, "stderr": err.getvalue()[-4000:],
-                              "stdout": sink.size,
+                              "stdout": sink.size, "unsafe": sink.unsafe,
                               "seconds": time.perf_counter() - started}) + "\n")
         log.flush()
 """
@@ -665,6 +680,8 @@ class Outcome(NamedTuple):
     stderr: str
     stdout_chars: int
     seconds: float
+    unsafe: int = 0
+    """Writes to a terminal (--print, --list) that held an escape or control character."""
 
     def problem(self) -> str | None:
         """What is wrong with this outcome for a user, or ``None``.
@@ -678,6 +695,8 @@ class Outcome(NamedTuple):
             return f"took {self.seconds:.1f} s"
         if "Traceback" in self.stderr:
             return "traceback on stderr"
+        if self.unsafe or UNSAFE.search(self.stderr):
+            return "a terminal control reached the output"
         if self.rc == 0:
             return None if self.stdout_chars and not lines else "exit 0 without clean output"
         if self.rc != 1 or len(lines) != 1 or not lines[0].startswith("pydumpling-open: error: "):
@@ -726,7 +745,8 @@ def run_cli(jobs: List[Tuple[str, List[str]]], *, python: str = sys.executable,
                 started = None
                 i = record["index"]
                 outcomes[i] = Outcome(jobs[i][0], tuple(jobs[i][1]), record["rc"],
-                                      record["stderr"], record["stdout"], record["seconds"])
+                                      record["stderr"], record["stdout"], record["seconds"],
+                                      record["unsafe"])
             if started is not None:
                 outcomes[started] = Outcome(jobs[started][0], tuple(jobs[started][1]), "died",
                                             death, 0, float("inf"))

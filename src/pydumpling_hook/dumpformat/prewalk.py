@@ -42,8 +42,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and dumpfile also runs in a crashing process
     from typing import Any, Mapping
 
-MAX_ITEMS = 6_000_000
+MAX_ITEMS = 4_000_000
 """Values pushed in all. A capture at the default budgets pushes about 2.5 million."""
+MAX_MEMORY = 300 << 20
+"""What the values would take once built, estimated per opcode (``_SIZES``): an empty
+set costs 30 times a ``None``. A capture at the default budgets comes to about 100 MB."""
 MAX_CALLS = 500_000
 """Values built by a call (REDUCE): each is a loader object of a few hundred bytes, and
 a capture at the default budgets makes a few thousand."""
@@ -124,6 +127,25 @@ _NUMBER_RANGE = (1 << 61) - 1
 _TUPLE_KIND, _FROZENSET_KIND, _SLICE_KIND, _COMPLEX_KIND = range(4)
 
 
+# Estimated bytes of what an opcode builds, with the pointer that holds it.
+_SIZE_POINTER, _SIZE_STRING, _SIZE_TUPLE, _SIZE_ENTRY = 8, 64, 56, 16
+_SIZES = [_SIZE_POINTER] * 256
+for _code in b"JMIL\x8a\x8bFG":
+    _SIZES[_code] = _SIZE_POINTER + 32
+for _code in b"STUBC\x8eV\x8cX\x8d":
+    _SIZES[_code] = _SIZE_STRING
+for _code, _size in ((b"]", 72), (b"l", 72), (b"}", 80), (b"d", 80), (b"\x8f", 232),
+                     (b"\x91", 232), (b"\x96", 72), (b"t", _SIZE_TUPLE), (b")", _SIZE_TUPLE),
+                     (b"\x85", _SIZE_TUPLE), (b"\x87", _SIZE_TUPLE), (b"R", 400)):
+    _SIZES[_code[0]] = _SIZE_POINTER + _size
+
+
+def _too_big(items: int, size: int) -> None:
+    if items > MAX_ITEMS:
+        raise UnpicklingError(f"more than {MAX_ITEMS:,} values")
+    raise UnpicklingError(f"its values would take over {MAX_MEMORY >> 20} MB")
+
+
 class _Unhashable(Exception):
     """A key that the unpickler would fail to hash anyway: nothing to count."""
 
@@ -137,7 +159,7 @@ class _Walk:
         self.stack = array("q")
         self.marks: list = []
         self.memo = array("q")
-        self.items = self.calls = 0
+        self.items = self.calls = self.size = 0
         self.kinds = bytearray()  # per composite: _TUPLE_KIND...
         self.depths = bytearray()
         self.starts = array("q", [0])  # composite n's items are members[starts[n]:starts[n+1]]
@@ -154,8 +176,6 @@ class _Walk:
 
     def push(self, token: int) -> None:
         self.items += 1
-        if self.items > MAX_ITEMS:
-            raise UnpicklingError(f"more than {MAX_ITEMS:,} values")
         self.stack.append(token)
 
     def pop(self, count: int = 1) -> list:
@@ -171,6 +191,7 @@ class _Walk:
             raise UnpicklingError("could not find MARK")
         start = self.marks.pop()
         taken = self.stack[start:].tolist()
+        self.size += _SIZE_ENTRY * len(taken)
         del self.stack[start:]
         return taken
 
@@ -344,6 +365,7 @@ class _Walk:
         push, pop, remember = stack.append, stack.pop, memo.append
         kinds, depths, members, starts = self.kinds, self.depths, self.members, self.starts
         items, limit, fence = self.items, MAX_ITEMS, 0
+        size, size_limit, sizes = self.size, MAX_MEMORY, _SIZES
         leaf, short, memoize, binget, tuple2 = _F_LEAF, _F_SHORT, _F_MEMOIZE, _F_BINGET, _F_TUPLE2
         long_leaf, from_bytes = _F_LONG, int.from_bytes
         mark, setitems, dicts = _F_MARK, _F_SETITEMS, _DICTS
@@ -353,13 +375,15 @@ class _Walk:
             if kind == leaf:
                 if widths[op] == 1 and raw[pos + 1:pos + 2] == raw[pos:pos + 1]:
                     run = runs[op].match(raw, pos).end() - pos  # e.g. sixty million None
-                    if items + run > limit:
-                        raise UnpicklingError(f"more than {MAX_ITEMS:,} values")
+                    if items + run > limit or size + run * sizes[op] > size_limit:
+                        _too_big(items + run, size + run * sizes[op])
                     stack.extend(range(pos, pos + run))
                     items += run - 1
+                    size += (run - 1) * sizes[op]
                     pos += run - 1
                 else:
                     push(pos)
+                size += sizes[op]
                 pos += widths[op]
             elif kind == memoize and len(stack) > fence:
                 remember(stack[-1])
@@ -367,12 +391,15 @@ class _Walk:
                 continue
             elif kind == short:
                 push(pos)
+                size += _SIZE_STRING
                 pos += 2 + raw[pos + 1]
             elif kind == long_leaf:
                 push(pos)
+                size += _SIZE_STRING
                 pos += 5 + from_bytes(raw[pos + 1:pos + 5], "little")
             elif kind == binget and raw[pos + 1] < len(memo):
                 push(memo[raw[pos + 1]])
+                size += _SIZE_POINTER
                 pos += 2
             elif kind == tuple2 and len(stack) - 1 > fence:
                 second, first = pop(), pop()
@@ -388,6 +415,7 @@ class _Walk:
                 depths.append(depth)
                 starts.append(len(members))
                 push(-len(kinds))
+                size += _SIZE_TUPLE + 2 * _SIZE_POINTER
                 pos += 1
             elif kind == mark:
                 marks.append(len(stack))
@@ -403,6 +431,7 @@ class _Walk:
                 if target < 0 or raw[target] not in dicts:
                     raise UnpicklingError("SETITEM applied to the wrong kind of value")
                 self.count_keys(target, keys)
+                size += _SIZE_ENTRY * len(keys)
                 pos += 1
                 continue
             else:
@@ -412,15 +441,16 @@ class _Walk:
                 pos = self.argument(op, arg, pos + 1)
                 if pos > end:
                     raise UnpicklingError("pickle data was truncated")
-                self.items = items
+                self.items, self.size = items, size + sizes[op]
                 if self.step(_ACTIONS[op], op, start):
                     return
-                items = self.items
+                items, size = self.items, self.size
                 fence = marks[-1] if marks else 0
-                continue
+                if items <= limit and size <= size_limit:
+                    continue
             items += 1
-            if items > limit:
-                raise UnpicklingError(f"more than {MAX_ITEMS:,} values")
+            if items > limit or size > size_limit:
+                _too_big(items, size)
         raise UnpicklingError("pickle data was truncated")
 
     def argument(self, op: int, kind: int, pos: int) -> int:
@@ -526,6 +556,8 @@ class _Walk:
         elif action == _REFUSE:
             reason = _REFUSALS.get(chr(op), f"opcode {op:#04x} is not part of the format")
             raise UnpicklingError(reason)
+        elif action != _NOP:
+            raise AssertionError(f"opcode {op:#04x} has no rule")  # a bug of this table
         return False
 
     def memo_index(self, op: int, at: int) -> int:
