@@ -82,19 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"open a chained exception instead: dot-separated steps, each {EXCEPTION_STEPS} "
         "(e.g. cause, context.cause, members.0); Python 3.13's pdb also has 'exceptions'",
     )
-    parser.add_argument(
-        "--trust", action="store_true",
-        help="also restore the pickled originals (runs code from the file!)",
-    )
-    parser.add_argument(
-        "--rc", action="store_true",
-        help="also read the debugger's rc files in the current directory (./.pdbrc runs "
-        "code: only for a directory you trust); ~/.pdbrc is always read",
-    )
-    parser.add_argument(
-        "--local-source", action="store_true",
-        help="read source the dump does not hold from this machine's disk (regular files only)",
-    )
+    for flag, text in (
+        ("--trust", "also restore the pickled originals (runs code from the file!)"),
+        ("--rc", "also read the debugger's rc files in the current directory (./.pdbrc runs "
+         "code: only for a directory you trust); ~/.pdbrc is always read"),
+        ("--local-source", "read source the dump does not hold from this machine's disk "
+         "(regular files only)"),
+    ):
+        parser.add_argument(flag, action="store_true", help=text)
     remote = parser.add_argument_group("remote session (--rdebug, --connect)")
     remote.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     remote.add_argument("--port", type=int, default=4444, help="port to listen on (4444; 0: any)")
@@ -107,14 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the token a client must send as its first line (default: "
         "$PYDUMPLING_RDEBUG_TOKEN, else random; printed when serving)",
     )
-    remote.add_argument(
-        "--unix", action="store_true",
-        help="with --rdebug: serve a Unix socket in a private (0700) directory instead",
-    )
-    remote.add_argument(
-        "--allow-remote", action="store_true",
-        help="allow a non-loopback --host (the token is still required)",
-    )
+    for flag, text in (
+        ("--unix", "with --rdebug: serve a Unix socket in a private (0700) directory instead"),
+        ("--allow-remote", "allow a non-loopback --host (the token is still required)"),
+    ):
+        remote.add_argument(flag, action="store_true", help=text)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
 
