@@ -143,21 +143,25 @@ def compare(tmp_path: Path, dump_dir: Path):
 # --- hostile inputs (issue 9): every refusal is bounded, one line, no traceback ---------
 
 LIMIT_SECONDS = 5
-"""What the issue allows a hostile input to cost, in wall time and peak memory; the
-children run under a 2 GiB address-space cap so that a blow-up fails instead of swapping."""
+"""What the issue allows a hostile input to cost: seconds of CPU (the work done, which a
+busy machine does not inflate the way it inflates wall time) and peak memory. The
+children run under a 2 GiB address-space cap, so that a blow-up fails instead of
+swapping, and a wall-clock timeout, so that a hang fails."""
 LIMIT_RSS_MB = 500
 
 
 class Bounded:
-    """A finished child: exit status, output, wall time and peak resident memory."""
+    """A finished child: exit status, output, CPU and wall seconds, peak resident memory."""
 
-    def __init__(self, rc: int, stdout: str, stderr: str, seconds: float, rss_mb: float):
+    def __init__(self, rc: int, stdout: str, stderr: str, seconds: float, rss_mb: float,
+                 wall: float) -> None:
         self.rc, self.stdout, self.stderr = rc, stdout, stderr
-        self.seconds, self.rss_mb = seconds, rss_mb
+        self.seconds, self.rss_mb, self.wall = seconds, rss_mb, wall
 
     def __repr__(self) -> str:
-        return (f"<rc={self.rc} {self.seconds:.2f}s {self.rss_mb:.0f}MB "
-                f"stderr={self.stderr[-600:]!r} stdout={self.stdout[-300:]!r}>")
+        return (f"<rc={self.rc} {self.seconds:.2f}s cpu {self.wall:.2f}s wall "
+                f"{self.rss_mb:.0f}MB stderr={self.stderr[-600:]!r} "
+                f"stdout={self.stdout[-300:]!r}>")
 
     def within_bounds(self) -> bool:
         return self.seconds < LIMIT_SECONDS and self.rss_mb < LIMIT_RSS_MB
@@ -179,7 +183,8 @@ def cap_memory() -> None:
 
 def run_bounded(args: list, *, env: dict | None = None, cwd: os.PathLike | None = None,
                 input: str = "", timeout: float = 60) -> Bounded:
-    """Run ``python ARGS`` and measure it: wall time, and peak RSS from ``wait4``."""
+    """Run ``python ARGS`` and measure it with ``wait4``: CPU time and peak RSS; killed
+    (and so failing) after ``timeout`` seconds of wall time."""
     import tempfile
     import time
 
@@ -200,13 +205,13 @@ def run_bounded(args: list, *, env: dict | None = None, cwd: os.PathLike | None 
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.02)
-        seconds = time.monotonic() - started
+        wall = time.monotonic() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Bounded(proc.returncode, out.read().decode("utf-8", "replace"),
-                       err.read().decode("utf-8", "replace"), seconds,
-                       usage.ru_maxrss / 1024)
+                       err.read().decode("utf-8", "replace"),
+                       usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, wall)
 
 
 def open_dump(path: os.PathLike, *args: str, **kwargs) -> Bounded:
