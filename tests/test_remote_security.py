@@ -99,7 +99,8 @@ def test_a_chosen_token_and_bad_ones(readme_dump: Path) -> None:
     assert server.token == "correct-horse-battery"
     refused_at_once(server, b"wrong-horse-battery\n")
     finish_with_the_real_client(server)
-    for bad in ("short", "has space inside", "x" * 300, "caf\u00e9-latte-token"):
+    for bad in ("short", "has space inside", "x" * 300, "caf\u00e9-latte-token",
+                "-looks-like-an-option"):
         result = run_bounded(["-m", "pydumpling_hook", "--rdebug", "--port", "0", "--token", bad,
                               str(readme_dump)])
         assert result.one_error_line() and result.rc == 2, result

@@ -46,17 +46,18 @@ class AuthError(Exception):
 
 
 def new_token() -> str:
-    """A random token: 32 URL-safe characters, 192 bits."""
-    return secrets.token_urlsafe(24)
+    """A random token: 32 hex digits, 128 bits (hex, so it never starts like an option)."""
+    return secrets.token_hex(16)
 
 
 def check_token(token: str) -> str:
     """``token`` if it can be sent as a line and is long enough to guess badly, else
     ``AuthError``."""
     if not MIN_TOKEN <= len(token) <= MAX_TOKEN or not token.isascii() \
-            or not token.isprintable() or any(c.isspace() for c in token):
+            or not token.isprintable() or any(c.isspace() for c in token) \
+            or token.startswith("-"):
         raise AuthError(f"a token must be {MIN_TOKEN} to {MAX_TOKEN} printable ASCII "
-                        "characters without spaces")
+                        "characters, without spaces and not starting with '-'")
     return token
 
 
