@@ -213,7 +213,7 @@ def factories(budget: TextBudget | None = None,
 
     def redacted(rule: Any = None) -> model.Redacted:
         """Factory for ``Redacted``; the rule kind is a short name or nothing."""
-        return model.Redacted(clean_text(rule, "", 40) or None)
+        return model.Redacted(text(rule, "", 40) or None)
 
     def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
         """Factory for ``TruncatedStr``, which behaves as its prefix and shows the cut."""
