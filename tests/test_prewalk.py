@@ -13,6 +13,7 @@ import struct
 import pytest
 
 from pydumpling_hook.dumpformat import dumpfile, model, prewalk
+from pydumpling_hook.dumpformat.keys import MAX_EQUAL_HASHES
 
 PRIME = (1 << 61) - 1
 
@@ -80,7 +81,7 @@ def _long(value: int) -> bytes:
 def test_colliding_keys(keys: list) -> None:
     refused(b"\x80\x05}(" + b"".join(k + b"N" for k in keys) + b"u.", "same hash")
     refused(b"\x80\x05\x8f(" + b"".join(keys) + b"\x90.", "same hash")
-    walk(b"\x80\x05}(" + b"".join(k + b"N" for k in keys[:prewalk.MAX_EQUAL_HASHES]) + b"u.")
+    walk(b"\x80\x05}(" + b"".join(k + b"N" for k in keys[:MAX_EQUAL_HASHES]) + b"u.")
 
 
 def test_equal_hashes_count_per_container() -> None:
