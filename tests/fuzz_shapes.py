@@ -13,7 +13,8 @@ import struct
 from typing import Any, Callable, List
 
 import hostile_dumps as hostile
-from fuzzing import Seed, _edit, _global, _slots, _str, encode_body, spliced, split, with_snapshot
+from fuzz_crafted import global_op, spliced, str_op
+from fuzzing import Seed, edit, encode_body, slots, split, with_snapshot
 
 from pydumpling_hook.dumpformat import model
 
@@ -43,7 +44,7 @@ def mut_deep_hashable(seed: Seed, rng: random.Random) -> bytes:
         inner = b"(" * depth + b"N" + b"\x91" * depth
     else:  # slice(slice(...slice(None)...)): hashable from 3.12
         depth = min(depth, 100_000)
-        inner = _global("builtins", "slice") * depth + b"N" + b"\x85R" * depth
+        inner = global_op("builtins", "slice") * depth + b"N" + b"\x85R" * depth
     blob = b"}" + inner + b"Ns" if rng.random() < 0.5 else inner
     return spliced(seed, blob, rng.choice(PLACES))
 
@@ -126,15 +127,15 @@ def mut_state_and_calls(seed: Seed, rng: random.Random) -> bytes:
     module, name = rng.choice([("pydumpling_hook.dumpformat.model", n) for n in model.SAFE_TYPES]
                               + [("builtins", n) for n in ("complex", "slice", "Ellipsis",
                                                           "set", "frozenset", "getattr")])
-    target = _global(module, name)
+    target = global_op(module, name)
     blob = rng.choice([
-        target + b"N}" + _str("__defaults__") + b"N\x85s\x86b",  # slot state on the class
+        target + b"N}" + str_op("__defaults__") + b"N\x85s\x86b",  # slot state on the class
         target + b")R}b",  # state on what a call made
-        target + b"K\x01K\x02\x86R}" + _str("count") + b"K\tsb",
-        target + b"(" + _str("a") * 3 + b"tR" + _str("not a state tuple") + b"b",
+        target + b"K\x01K\x02\x86R}" + str_op("count") + b"K\tsb",
+        target + b"(" + str_op("a") * 3 + b"tR" + str_op("not a state tuple") + b"b",
         target + b")\x81",  # NEWOBJ
         b"(" + target + b"o",  # OBJ
-        b"(" + _str("a") + f"i{module}\n{name}\n".encode(),  # INST
+        b"(" + str_op("a") + f"i{module}\n{name}\n".encode(),  # INST
     ])
     return spliced(seed, blob, rng.choice(PLACES))
 
@@ -142,8 +143,8 @@ def mut_state_and_calls(seed: Seed, rng: random.Random) -> bytes:
 def mut_escapes(seed: Seed, rng: random.Random) -> bytes:
     """Terminal controls inserted into random strings of the body."""
     body = seed.body()
-    slots = [(c, k) for c, k in _slots(body, rng) if isinstance(c[k], str)]
-    for container, key in rng.sample(slots, min(len(slots), rng.choice([1, 5, 50]))):
+    texts = [(c, k) for c, k in slots(body, rng) if isinstance(c[k], str)]
+    for container, key in rng.sample(texts, min(len(texts), rng.choice([1, 5, 50]))):
         text = container[key]
         at = rng.randrange(len(text) + 1)
         container[key] = text[:at] + "".join(rng.choice(CONTROLS) for _ in range(3)) + text[at:]
@@ -156,7 +157,7 @@ def mut_hostile_edited(seed: Seed, rng: random.Random) -> bytes:
     data = hostile.BUILDERS[name](seed)
     raw = split(name, data).raw("snapshot")
     for _ in range(rng.choice([1, 2, 5])):
-        raw = _edit(raw, rng)
+        raw = edit(raw, rng)
     return with_snapshot(seed, raw)
 
 

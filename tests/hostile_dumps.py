@@ -13,7 +13,8 @@ from __future__ import annotations
 import struct
 from typing import Any, Callable, Dict
 
-from fuzzing import Seed, _global, encode_body, join, spliced
+from fuzz_crafted import global_op, spliced
+from fuzzing import Seed, encode_body, join
 
 from pydumpling_hook.dumpformat import model
 
@@ -72,14 +73,14 @@ def _reduce_then_build(target: bytes, state: bytes) -> bytes:
 def build_on_a_factory(seed: Seed) -> bytes:
     """BUILD on the class the reader maps ``Cut`` to, with a slot state setting its
     ``__defaults__``: a loader function would be changed for the whole process."""
-    cls = _global("pydumpling_hook.dumpformat.model", "Cut")
+    cls = global_op("pydumpling_hook.dumpformat.model", "Cut")
     state = b"N}" + long_binunicode("__defaults__") + b"K\x05K\x06\x86s\x86"
     return spliced(seed, _reduce_then_build(cls, state))
 
 
 def build_on_a_cut_instance(seed: Seed) -> bytes:
     """BUILD on a ``Cut`` instance: only ObjectSnapshot carries state in the format."""
-    cut = _global("pydumpling_hook.dumpformat.model", "Cut") + b"K\x01\x85R"
+    cut = global_op("pydumpling_hook.dumpformat.model", "Cut") + b"K\x01\x85R"
     state = b"N}" + long_binunicode("count") + long_binunicode("many") + b"s\x86"
     return spliced(seed, _reduce_then_build(cut, state))
 
@@ -215,7 +216,7 @@ def escapes_in_the_header(seed: Seed) -> bytes:
 
 def escapes_in_a_refused_name(seed: Seed) -> bytes:
     """``refused to load {module}.{name}`` quotes the file's own names."""
-    return spliced(seed, _global(f"os{ESC}", "system") + b"(" + long_binunicode("true")
+    return spliced(seed, global_op(f"os{ESC}", "system") + b"(" + long_binunicode("true")
                    + b"tR")
 
 
