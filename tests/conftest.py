@@ -151,3 +151,67 @@ def compare(tmp_path: Path, dump_dir: Path):
         return hooked, plain, dumps_in(dump_dir)
 
     return run
+
+
+# --- hostile inputs (issue 9): every refusal is bounded, one line, no traceback ---------
+
+LIMIT_SECONDS = 5
+"""What the issue allows a hostile input to cost: seconds of CPU (the work done, which a
+busy machine does not inflate the way it inflates wall time) and peak memory. The
+children run under a 2 GiB address-space cap, so that a blow-up fails instead of
+swapping, and a wall-clock timeout, so that a hang fails."""
+LIMIT_RSS_MB = 500
+
+
+class Bounded:
+    """A finished child: exit status, output, CPU and wall seconds, peak resident memory."""
+
+    def __init__(self, rc: int, stdout: str, stderr: str, seconds: float, rss_mb: float,
+                 wall: float) -> None:
+        self.rc, self.stdout, self.stderr = rc, stdout, stderr
+        self.seconds, self.rss_mb, self.wall = seconds, rss_mb, wall
+
+    def __repr__(self) -> str:
+        return (f"<rc={self.rc} {self.seconds:.2f}s cpu {self.wall:.2f}s wall "
+                f"{self.rss_mb:.0f}MB stderr={self.stderr[-600:]!r} "
+                f"stdout={self.stdout[-300:]!r}>")
+
+    def within_bounds(self) -> bool:
+        return self.seconds < LIMIT_SECONDS and self.rss_mb < LIMIT_RSS_MB
+
+    def one_error_line(self) -> bool:
+        """Exit 1 or 2 with exactly one ``pydumpling-open: error:`` line, no traceback."""
+        lines = self.stderr.splitlines()
+        return (self.rc in (1, 2) and len(lines) == 1
+                and lines[0].startswith("pydumpling-open: error: ")
+                and "internal error" not in lines[0] and "Traceback" not in self.stderr)
+
+
+def run_bounded(args: list, *, env: dict | None = None, cwd: os.PathLike | None = None,
+                input: str = "", timeout: float = 60) -> Bounded:
+    """Run ``python ARGS`` and measure it (``measure_child.py``): CPU time and peak RSS;
+    killed (and so failing) after ``timeout`` seconds of wall time."""
+    import json
+    import tempfile
+
+    launcher = Path(__file__).with_name("measure_child.py")
+    with tempfile.TemporaryDirectory() as work, tempfile.TemporaryFile() as out, \
+            tempfile.TemporaryFile() as err:
+        report = Path(work, "usage.json")
+        proc = subprocess.Popen(
+            [sys.executable, str(launcher), str(report), str(timeout), sys.executable, *args],
+            env=env or clean_env(), cwd=cwd, stdin=subprocess.PIPE, stdout=out, stderr=err)
+        proc.stdin.write(input.encode())
+        proc.stdin.close()
+        proc.wait(timeout + 60)
+        usage = json.loads(report.read_text())
+        out.seek(0)
+        err.seek(0)
+        return Bounded(usage["rc"], out.read().decode("utf-8", "replace"),
+                       err.read().decode("utf-8", "replace"),
+                       usage["seconds"], usage["rss_mb"], usage["wall"])
+
+
+def open_dump(path: os.PathLike, *args: str, **kwargs) -> Bounded:
+    """``python -m pydumpling_hook PATH ARGS``, measured."""
+    return run_bounded(["-m", "pydumpling_hook", str(path), *args], **kwargs)

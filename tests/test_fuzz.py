@@ -2,8 +2,10 @@
 
 A dump may be opened by someone who did not make it, so every file must end
 in a correct open or one clear error line within seconds and bounded memory,
-and no code from the file may run without ``--trust``. The mutators live in
-``tests/fuzzing.py``, shared with ``benchmarks/fuzz_long.py`` (the long run).
+and no code from the file may run without ``--trust``. The files come from
+``fuzzing.py`` (mutators), ``fuzz_crafted.py`` and ``fuzz_shapes.py``, and are
+opened through ``fuzz_run.py``; ``benchmarks/fuzz_long.py`` (the long run)
+shares all of them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import pickle
 import random
 from pathlib import Path
 
+import fuzz_crafted
+import fuzz_run
 import fuzzing
 import pytest
 from conftest import clean_env
@@ -26,24 +30,24 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("fuzz")
     seeds = fuzzing.make_seeds(work / "seeds")
     marker = work / "MARKER"
-    cases = fuzzing.crafted(seeds, marker)
+    cases = fuzz_crafted.crafted(seeds, marker)
     for seed in seeds:
         cases.extend(fuzzing.boundary_truncations(seed))
     cases.extend(fuzzing.mutations(seeds, random.Random(SEED), MUTATIONS))
     files = work / "files"
     files.mkdir()
-    jobs = fuzzing.write_cases(cases, files)
+    jobs = fuzz_run.write_cases(cases, files)
     return {"seeds": seeds, "marker": marker, "cases": cases, "files": files, "jobs": jobs}
 
 
 @pytest.fixture(scope="module")
 def outcomes(corpus: dict) -> list:
-    return fuzzing.run_cli(corpus["jobs"])
+    return fuzz_run.run_cli(corpus["jobs"])
 
 
 def test_every_case_opens_or_fails_in_one_line(outcomes: list, corpus: dict) -> None:
     assert len(outcomes) == len(corpus["jobs"])
-    report = fuzzing.summarize(outcomes)
+    report = fuzz_run.summarize(outcomes)
     assert not any(o.problem() for o in outcomes), report
 
 
@@ -64,7 +68,7 @@ def test_no_code_from_the_file_runs(outcomes: list, corpus: dict) -> None:
     assert len(code) >= 30
     refused = [o for o in code if "originals" not in o.case]
     assert all(o.rc == 1 and ("refused to load" in o.stderr or "persistent" in o.stderr)
-               for o in refused), fuzzing.summarize(refused)
+               for o in refused), fuzz_run.summarize(refused)
 
 
 def test_the_payloads_are_live(corpus: dict, tmp_path: Path) -> None:
@@ -76,7 +80,7 @@ def test_the_payloads_are_live(corpus: dict, tmp_path: Path) -> None:
     assert corpus["marker"].exists()
     corpus["marker"].unlink()
     path = corpus["files"] / "crafted-code-originals-entry.dump"
-    outcome, = fuzzing.run_cli([("trusted", [str(path), "--print", "--trust"])])
+    outcome, = fuzz_run.run_cli([("trusted", [str(path), "--print", "--trust"])])
     assert corpus["marker"].exists(), outcome
     corpus["marker"].unlink()
 
@@ -96,7 +100,7 @@ def test_load_raises_only_dump_error(corpus: dict) -> None:
     files = sorted(corpus["files"].glob("*.dump"))
     subset = [p for i, p in enumerate(files) if p.name.startswith("crafted-") or i % 4 == 0]
     assert len(subset) > 100
-    assert fuzzing.check_in_process(subset) == []
+    assert fuzz_run.check_in_process(subset) == []
     assert not corpus["marker"].exists()
 
 
@@ -110,7 +114,7 @@ def test_real_command_line_on_the_worst_files(corpus: dict) -> None:
                  "crafted-bomb-claims-exactly-256MB", "crafted-header-sections-absurd"):
         result = subprocess.run([str(script), str(corpus["files"] / f"{name}.dump"), "--print"],
                                 capture_output=True, text=True, timeout=60, env=clean_env(),
-                                preexec_fn=fuzzing.limit_memory)
+                                preexec_fn=fuzz_run.limit_memory)
         assert result.returncode == 1, (name, result.stderr)
         assert len(result.stderr.splitlines()) == 1, (name, result.stderr)
         assert result.stderr.startswith("pydumpling-open: error: "), name
@@ -119,6 +123,6 @@ def test_real_command_line_on_the_worst_files(corpus: dict) -> None:
 
 def test_listing_survives_the_whole_corpus(corpus: dict) -> None:
     """``--list`` reads every header in the directory and must not fail on any of them."""
-    outcome, = fuzzing.run_cli([("list", ["--list", str(corpus["files"])])])
+    outcome, = fuzz_run.run_cli([("list", ["--list", str(corpus["files"])])])
     assert outcome.rc == 0 and outcome.stderr == "", outcome
     assert outcome.stdout_chars > 20 * len(corpus["cases"])

@@ -25,8 +25,10 @@ from pydumpling_hook.engine import snapshot
 from pydumpling_hook.loader import DumpError, TargetNotFound, load
 from pydumpling_hook.loader.dump import Dump
 from pydumpling_hook.loader.exceptions import build_exception_graph
-from pydumpling_hook.loader.rebuild import build_frame, build_traceback, embedded_sources
-from pydumpling_hook.loader.values import FACTORIES, NOT_CAPTURED, Snapshot
+from pydumpling_hook.loader.factories import factories
+from pydumpling_hook.loader.rebuild import build_frame, build_traceback
+from pydumpling_hook.loader.sources import session_sources
+from pydumpling_hook.loader.values import NOT_CAPTURED, Snapshot
 
 # ----------------------------------------------------------------- records from live objects
 
@@ -67,7 +69,7 @@ def assert_replays(tmp_path: Path, source: str, limit: int | None = None) -> Bas
     Path(path).unlink()
     linecache.checkcache(path)
     rebuilt = build_exception_graph(record)[id(record)]
-    with embedded_sources({path: text}):
+    with session_sources({path: text}):
         got = "".join(traceback.format_exception(type(rebuilt), rebuilt, rebuilt.__traceback__))
     assert got == expected
     return rebuilt
@@ -162,7 +164,7 @@ def test_frames_are_real_and_hold_their_locals(tmp_path):
     assert innermost(tb).tb_lineno == 4
     text = Path(path).read_text()
     Path(path).unlink()
-    with embedded_sources({path: text}):
+    with session_sources({path: text}):
         lines, start = inspect.getsourcelines(inner_frame)
         assert start == 1 and lines[3] == "    c = a + b\n"
         assert inspect.getsourcelines(module_frame)[1] == 0
@@ -363,6 +365,9 @@ def test_odd_exception_records_degrade():
 # ------------------------------------------------------------------------- values and load
 
 
+FACTORIES = factories()
+
+
 def test_snapshots_look_like_the_original_type():
     order = FACTORIES["ObjectSnapshot"]("shop.models", "Order", "<Order #7>")
     order.__setstate__(({"total": 12, 3: "x"}, [1, 2], "depth budget ran out"))
@@ -471,7 +476,7 @@ def test_odd_bodies_still_load(tmp_path):
 def test_embedded_sources_restore_linecache():
     linecache.cache["/x/known.py"] = (1, 1.0, ["old\n"], "/x/known.py")
     try:
-        with embedded_sources({"/x/known.py": "new", "/x/new.py": "a\r\nb", 3: "x", "y": 4}):
+        with session_sources({"/x/known.py": "new", "/x/new.py": "a\r\nb", 3: "x", "y": 4}):
             assert linecache.getlines("/x/known.py") == ["new\n"]
             assert linecache.getlines("/x/new.py") == ["a\n", "b\n"]
             linecache.checkcache()

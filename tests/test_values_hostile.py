@@ -14,7 +14,7 @@ import pytest
 from pydumpling_hook.dumpformat import dumpfile, model
 from pydumpling_hook.loader.builders import build
 from pydumpling_hook.loader.cuts import NotCapturedError, cut_container
-from pydumpling_hook.loader.values import FACTORIES
+from pydumpling_hook.loader.factories import factories
 
 
 @pytest.mark.parametrize("kind, data", [
@@ -95,7 +95,7 @@ def test_no_callable_iterates_a_rebuilt_value(tmp_path):
     path = tmp_path / "x.dump"
     path.write_bytes(dumpfile.encode(body, {"exc_type": "X"}))
     with pytest.raises(dumpfile.DumpError, match="refused to load builtins.set"):
-        dumpfile.read_body(str(path), classes=FACTORIES)
+        dumpfile.read_body(str(path), classes=factories())
 
 
 def test_values_round_trip_through_the_model(tmp_path):

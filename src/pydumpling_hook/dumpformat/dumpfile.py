@@ -37,14 +37,20 @@ MAX_SECTION = 256 << 20
 ZLIB_LEVEL = 1
 
 _SAFE_BUILTINS = {
-    name: getattr(builtins, name)
-    for name in ("complex", "slice", "Ellipsis", "NotImplemented")
+    name: getattr(builtins, name) for name in ("complex", "slice", "Ellipsis", "NotImplemented")
 }
-"""No callable that iterates its argument: pickle protocol 5 writes sets and frozensets
-with their own opcodes, and ``set(x)`` over a value the loader rebuilds (a ``range``
-of 10**12, see ``model.Value``) would run for hours. Nor ``range`` itself."""
+"""No callable that iterates its argument: protocol 5 writes sets and frozensets with
+their own opcodes, and ``set(x)`` over a value the loader rebuilds (a ``range`` of
+10**12, see ``model.Value``) would run for hours, or hash a list's items where the
+pre-walk cannot count them. Nor ``range`` itself."""
 _MODEL_MODULES = frozenset({model.__name__, "pydumpling_hook.model"})
 """Where the model types live now, and where dumps of 0.x (format 1) say they live."""
+_CALLABLES = {
+    **{(module, name): "model" for module in _MODEL_MODULES for name in model.SAFE_TYPES},
+    ("builtins", "complex"): "complex", ("builtins", "slice"): "slice",
+    ("builtins", "Ellipsis"): "constant", ("builtins", "NotImplemented"): "constant",
+}
+"""What the pre-walk (``prewalk.walk``) lets a pickle name, and what each one is."""
 MAX_SKIP = 1 << 40
 """Longest section a reader skips over; a longer one is a corrupt length, not data."""
 
@@ -189,89 +195,6 @@ def _read_section(path: str, name: str) -> bytes | None:
     return None
 
 
-_OPCODES: list | None = None
-# How an opcode's argument is found, for check_opcodes (>= 0: a fixed size).
-(_LINE, _LINE2, _COUNT1, _COUNT4, _COUNT4S, _COUNT8,
- _MEMOIZE, _BINPUT, _LONG_BINPUT, _PUT, _STOP) = range(-1, -12, -1)
-
-
-def _opcode_table() -> list:
-    """For each byte: ``None`` (not an opcode), the size of a fixed argument, or one of
-    the negative kinds above. Built once from ``pickletools``."""
-    global _OPCODES
-    if _OPCODES is None:
-        import pickletools
-
-        kinds = {pickletools.UP_TO_NEWLINE: _LINE, pickletools.TAKEN_FROM_ARGUMENT1: _COUNT1,
-                 pickletools.TAKEN_FROM_ARGUMENT4: _COUNT4S,
-                 pickletools.TAKEN_FROM_ARGUMENT4U: _COUNT4,
-                 pickletools.TAKEN_FROM_ARGUMENT8U: _COUNT8}
-        table: list = [None] * 256
-        for op in pickletools.opcodes:
-            arg = op.arg
-            table[ord(op.code)] = 0 if arg is None else kinds.get(arg.n, arg.n)
-        special = {"c": _LINE2, "i": _LINE2, "\x94": _MEMOIZE, "q": _BINPUT,
-                   "r": _LONG_BINPUT, "p": _PUT, ".": _STOP}
-        for code, kind in special.items():
-            table[ord(code)] = kind
-        _OPCODES = table
-    return _OPCODES
-
-
-def check_opcodes(raw: bytes) -> None:
-    """Walk a pickle's opcodes, without running any, before the C unpickler sees it.
-
-    The C unpickler trusts two things a hostile file controls: a memo index
-    (``LONG_BINPUT 2**27`` makes it allocate and zero 2 GiB for an 8-byte
-    pickle) and a declared length (``BINBYTES8`` allocates what it claims
-    before reading). A pickler numbers its memo entries 0, 1, 2..., and every
-    length must fit in the data, so anything else is refused here, in time
-    linear in the number of opcodes. Raises ``pickle.UnpicklingError``.
-    """
-    table = _opcode_table()
-    end = len(raw)
-    pos = stores = 0
-    from_bytes = int.from_bytes
-    while pos < end:
-        kind = table[raw[pos]]
-        pos += 1
-        if kind == 0:
-            continue
-        if kind is None:
-            raise pickle.UnpicklingError(f"invalid opcode {raw[pos - 1]:#04x} at {pos - 1}")
-        if kind > 0:
-            pos += kind
-        elif kind == _COUNT1:
-            pos += 1 + raw[pos] if pos < end else 1
-        elif kind == _MEMOIZE:
-            stores += 1
-        elif kind == _COUNT4 or kind == _COUNT4S or kind == _COUNT8:
-            width = 8 if kind == _COUNT8 else 4
-            size = from_bytes(raw[pos:pos + width], "little", signed=kind == _COUNT4S)
-            pos += width + abs(size)
-        elif kind == _LINE or kind == _LINE2 or kind == _PUT:
-            for _ in range(2 if kind == _LINE2 else 1):
-                newline = raw.find(b"\n", pos)
-                if newline < 0:
-                    break
-                if kind == _PUT and (newline - pos > 18 or int(raw[pos:newline] or b"0") > stores):
-                    raise pickle.UnpicklingError(f"memo index out of order at {pos - 1}")
-                pos = newline + 1
-            else:
-                stores += kind == _PUT
-                continue
-            break
-        elif kind == _BINPUT or kind == _LONG_BINPUT:
-            width = 1 if kind == _BINPUT else 4
-            if from_bytes(raw[pos:pos + width], "little") > stores:
-                raise pickle.UnpicklingError(f"memo index out of order at {pos - 1}")
-            pos += width
-            stores += 1
-        elif kind == _STOP:
-            return
-    raise pickle.UnpicklingError("pickle data was truncated")
-
-
 class _SafeUnpickler(pickle.Unpickler):
     """Resolves only the model types (or their loader-side stand-ins) and inert builtins."""
 
@@ -281,7 +204,9 @@ class _SafeUnpickler(pickle.Unpickler):
         self._classes = classes
 
     def load(self) -> Any:
-        check_opcodes(self._data)
+        from .prewalk import walk
+
+        walk(self._data, _CALLABLES)
         return super().load()
 
     def find_class(self, module: str, name: str) -> Any:

@@ -46,7 +46,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         data = dumpfile.encode(sealed(body, summary, copier.redactor), summary, originals)
         if filename is not None:
             path = os.path.abspath(os.fspath(filename))
-            directory = writer.ensure_directory(os.path.dirname(path))
+            directory = writer.ensure_directory(os.path.dirname(path), own_subdirectory=False)
             return writer.write_atomic(directory, os.path.basename(path), data, replace=True)
         directory = writer.ensure_directory(settings.directory)
         name = writer.dump_name(body["meta"]["timestamp"], os.getpid(), label or summary["thread"],

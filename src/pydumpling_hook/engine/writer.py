@@ -1,11 +1,11 @@
 """Put dump bytes on disk safely: private, atomic, unique, and within the directory caps.
 
 A dump holds secrets, so the directory we create is 0700 and every file is
-0600 whatever the umask, and we never write through a symlink or into a
-directory another user owns. A crash mid-write must not leave a partial
-``.dump``: bytes go to a hidden temporary name first, then appear under the
-final name in one step. Retention deletes only files that carry our name
-pattern *and* our magic.
+0600 whatever the umask, and we never write through a symlink, into a
+directory another user owns or controls, or through another user's symlink.
+A crash mid-write must not leave a partial ``.dump``: bytes go to a hidden
+temporary name first, then appear under the final name in one step.
+Retention deletes only files that carry our name pattern *and* our magic.
 """
 
 from __future__ import annotations
@@ -69,9 +69,79 @@ def dump_name(when: float, pid: int, thread: str, kind: str, suffix: str = "dump
     return f"{utc_stamp(when, compact=True)}-{pid}-{_part(thread)}-{kind}.{suffix}"
 
 
-def ensure_directory(directory: str) -> str:
-    """Create the directory 0700 if needed; refuse symlinks and other users' directories."""
-    path = os.path.abspath(directory)
+def _physical(path: str) -> str:
+    """``path`` with its symlinks resolved one component at a time, each one checked.
+
+    A symlink on the way must belong to us or to root: one planted by another user
+    decides where our dumps go even when its target is a directory of ours (they
+    can repoint it later). A world-writable directory on the way must be sticky:
+    otherwise anyone can swap what comes after it between our check and our
+    write. The part that does not exist yet is returned as it is (we create it).
+    """
+    uid = os.geteuid()
+    pending = path.split(os.sep)[::-1]
+    resolved = os.sep
+    hops = 0
+    while pending:
+        part = pending.pop()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        candidate = os.path.join(resolved, part)
+        try:
+            st = os.lstat(candidate)
+        except FileNotFoundError:
+            return os.path.normpath(os.path.join(candidate, *reversed(pending)))
+        if stat.S_ISLNK(st.st_mode):
+            if st.st_uid not in (uid, 0):
+                raise WriteError(f"refusing {path}: {candidate} is a symlink owned by another "
+                                 f"user (uid {st.st_uid})")
+            hops += 1
+            if hops > 40:
+                raise WriteError(f"cannot use {path}: too many levels of symbolic links")
+            target = os.readlink(candidate)
+            resolved = os.sep if os.path.isabs(target) else resolved
+            pending.extend(target.split(os.sep)[::-1])
+            continue
+        if pending and st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
+            raise WriteError(f"refusing {path}: {candidate} is writable by everyone and not "
+                             "sticky, so anyone can replace what is inside")
+        resolved = candidate
+    return resolved
+
+
+def _own(directory: str) -> str:
+    return os.path.join(directory, f"pydumpling-{os.geteuid()}")
+
+
+def _shared(mode: int) -> bool:
+    return bool(mode & (stat.S_IWGRP | stat.S_IWOTH) and mode & stat.S_ISVTX)
+
+
+def dump_directory(directory: str) -> str:
+    """Where ``ensure_directory(directory)`` puts dumps, found without creating anything:
+    the reader's ``--list`` and ``--latest`` look there."""
+    try:
+        shared = _shared(os.stat(directory).st_mode)
+    except OSError:
+        return directory
+    return _own(directory) if shared else directory
+
+
+def ensure_directory(directory: str, own_subdirectory: bool = True) -> str:
+    """Create the directory 0700 if needed, and refuse one that others control.
+
+    Refused: a directory reached through another user's symlink (see
+    ``_physical``), one owned by another user, and one that others may write
+    into without the sticky bit (they could delete dumps or plant files).
+    A shared sticky directory such as ``/tmp`` is used through our own 0700
+    subdirectory ``pydumpling-<uid>``; with ``own_subdirectory=False`` (an
+    explicit file name, ``save_dumping("/tmp/crash.dump")``) the file goes
+    into it directly, where the sticky bit keeps others from touching it.
+    """
+    path = _physical(os.path.abspath(directory))
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -82,18 +152,23 @@ def ensure_directory(directory: str) -> str:
             pass
         except OSError as exc:
             raise WriteError(f"cannot create {path}: {exc.strerror or exc}") from None
-        st = os.lstat(path)
+        return ensure_directory(path, own_subdirectory)  # checked like any other
     except OSError as exc:
         raise WriteError(f"cannot use {path}: {exc.strerror or exc}") from None
-    if stat.S_ISLNK(st.st_mode):
-        target = os.path.realpath(path)
-        st = os.stat(target)
-        if st.st_uid != os.geteuid():
-            raise WriteError(f"refusing {path}: symlink to a directory of another user")
-        path = target
     if not stat.S_ISDIR(st.st_mode):
         raise WriteError(f"cannot use {path}: not a directory")
-    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+    uid = os.geteuid()
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        if not _shared(st.st_mode):
+            raise WriteError(f"refusing {path}: writable by other users (mode "
+                             f"{stat.S_IMODE(st.st_mode):04o}) without the sticky bit; "
+                             "make it 0700 or choose another directory")
+        if st.st_uid not in (uid, 0):
+            raise WriteError(f"refusing {path}: a shared directory owned by another user "
+                             f"(uid {st.st_uid})")
+        if own_subdirectory:
+            return ensure_directory(_own(path), False)
+    elif st.st_uid != uid:
         raise WriteError(f"refusing {path}: owned by another user (uid {st.st_uid})")
     if not os.access(path, os.W_OK | os.X_OK):
         raise WriteError(f"cannot write to {path}: permission denied")

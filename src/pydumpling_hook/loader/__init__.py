@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..dumpformat.dumpfile import DumpError, read_body, read_header, read_originals
 from .debuggers import DEBUGGERS, DebuggerUnavailable
 from .dump import Dump, TargetNotFound, apply_originals
-from .values import FACTORIES
+from .factories import factories
 
 __all__ = ["DEBUGGERS", "DebuggerUnavailable", "Dump", "DumpError", "TargetNotFound", "load"]
 
@@ -18,7 +18,7 @@ __all__ = ["DEBUGGERS", "DebuggerUnavailable", "Dump", "DumpError", "TargetNotFo
 def load(path: str, trust: bool = False) -> Dump:
     """Load the dump at ``path``. Any unreadable file raises ``DumpError`` with one line."""
     header = read_header(path)
-    body = read_body(path, classes=FACTORIES)
+    body = read_body(path, classes=factories())
     try:
         dump = Dump(header, body, path=str(path))
     except Exception as exc:  # a body that unpickled but is not shaped like a dump

@@ -75,7 +75,7 @@ class ArraySummary(Snapshot):
         self.__dict__.update(shape=shape, ndim=len(shape), size=size, dtype=DType(dtype),
                              itemsize=itemsize, nbytes=size * itemsize)
         whole = self._nested() if edge is None else None
-        self.__pydumpling__ = ("", whole, None, ())
+        self.__pydumpling__ = ("", whole, None, (), None)
 
     @property
     def complete(self) -> bool:

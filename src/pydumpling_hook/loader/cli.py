@@ -57,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the dumps in DIR (default: $PYDUMPLING_DIR or ./pydumpling-dumps)",
     )
     mode.add_argument(
-        "--rdebug", action="store_true", help="serve one pdb session over TCP (see --host/--port)"
+        "--rdebug", action="store_true",
+        help="serve one pdb session over TCP, behind a token (see --host/--port/--token)",
+    )
+    mode.add_argument(
+        "--connect", metavar="ADDRESS",
+        help="join a --rdebug session at HOST:PORT or unix:PATH (with --token)",
     )
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
@@ -77,11 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"open a chained exception instead: dot-separated steps, each {EXCEPTION_STEPS} "
         "(e.g. cause, context.cause, members.0); Python 3.13's pdb also has 'exceptions'",
     )
-    parser.add_argument(
-        "--trust", action="store_true",
-        help="also restore the pickled originals (runs code from the file!)",
-    )
-    remote = parser.add_argument_group("remote session (--rdebug)")
+    for flag, text in (
+        ("--trust", "also restore the pickled originals (runs code from the file!)"),
+        ("--rc", "also read the debugger's rc files in the current directory (./.pdbrc runs "
+         "code: only for a directory you trust); ~/.pdbrc is always read"),
+        ("--local-source", "read source the dump does not hold from this machine's disk "
+         "(regular files only)"),
+    ):
+        parser.add_argument(flag, action="store_true", help=text)
+    remote = parser.add_argument_group("remote session (--rdebug, --connect)")
     remote.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     remote.add_argument("--port", type=int, default=4444, help="port to listen on (4444; 0: any)")
     remote.add_argument(
@@ -89,9 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="give up if no client connects within S seconds",
     )
     remote.add_argument(
-        "--allow-remote", action="store_true",
-        help="allow a non-loopback --host; the client must then send the printed token first",
+        "--token", metavar="T",
+        help="the token a client must send as its first line (default: "
+        "$PYDUMPLING_RDEBUG_TOKEN, else random; printed when serving)",
     )
+    for flag, text in (
+        ("--unix", "with --rdebug: serve a Unix socket in a private (0700) directory instead"),
+        ("--allow-remote", "allow a non-loopback --host (the token is still required)"),
+    ):
+        remote.add_argument(flag, action="store_true", help=text)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
 
@@ -100,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"{PROG}: {message}\n")
+    """One line on stderr. Messages quote names from files: escaped, it stays one line."""
+    from .text import terminal
+
+    sys.stderr.write(f"{PROG}: {terminal(message)}\n")
     sys.stderr.flush()
 
 
@@ -154,6 +172,10 @@ def _dump_path(args: argparse.Namespace) -> str:
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
+    if args.connect is not None and (args.file or args.latest):
+        raise UsageError(f"--connect joins a session; it takes no dump FILE (see {PROG} --help)")
+    if args.unix and not args.rdebug:
+        raise UsageError(f"--unix goes with --rdebug (see {PROG} --help)")
     if args.list is not None and (args.file or args.latest):
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
     if args.locals and (args.json or args.rdebug or args.list is not None):
@@ -168,6 +190,7 @@ def _check_combinations(args: argparse.Namespace) -> None:
 
 
 def _print(args: argparse.Namespace, path: str) -> int:
+    from .cuts import NotCapturedError
     from .printing import print_body
 
     dump = _load(args, path)
@@ -178,9 +201,20 @@ def _print(args: argparse.Namespace, path: str) -> int:
         thread = dump.thread(args.thread)
     else:
         exception = dump.exception_record(args.exception)
+    if args.local_source:
+        from .sources import read_local
+
+        dump.sources = dict(dump.sources)
+        for name in _frame_files(exception or thread or {}):
+            if name not in dump.sources:
+                text = read_local(name)
+                if text is not None:
+                    dump.sources[name] = text
+        dump.body = dict(dump.body, sources=dump.sources)
     try:
         print_body(dump.body, _text_stdout(), args.locals, exception, thread)
-    except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError, NotCapturedError) as exc:
+        # NotCapturedError: a cut container where the format has a record
         raise OpenError(f"{path}: corrupt dump (cannot print it: {type(exc).__name__})") from None
     return 0
 
@@ -188,8 +222,9 @@ def _print(args: argparse.Namespace, path: str) -> int:
 def _json(path: str) -> int:
     from ..dumpformat.dumpfile import read_body, read_header
     from .export import write_json
+    from .factories import factories
 
-    write_json(read_header(path), read_body(path), _text_stdout())
+    write_json(read_header(path), read_body(path, classes=factories(exact=True)), _text_stdout())
     return 0
 
 
@@ -204,8 +239,20 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _frame_files(record: Any) -> List[str]:
+    """The file names of the frames ``--print`` shows for an EXC or THREAD record."""
+    from .printing import chain_records
+    from .records import stack
+
+    names = []
+    for item in chain_records(record):
+        names.extend(f.get("filename") for f in stack(item)[0] if isinstance(f, dict))
+    return [n for n in names if isinstance(n, str)]
+
+
 def _session_options(args: argparse.Namespace) -> Dict[str, Any]:
-    return {"thread": args.thread, "exception_path": args.exception}
+    return {"thread": args.thread, "exception_path": args.exception, "rc": args.rc,
+            "local_source": args.local_source}
 
 
 def _load(args: argparse.Namespace, path: str) -> Any:
@@ -225,25 +272,37 @@ def _debug(args: argparse.Namespace, path: str) -> int:
 
 
 def _rdebug(args: argparse.Namespace, path: str) -> int:
-    from .remote import RemoteError, is_loopback, pdb_session, serve
+    from .auth import AuthError, check_host, choose_token
+    from .remote import RemoteError, pdb_session, serve
 
-    if not args.allow_remote and not is_loopback(args.host):
-        raise UsageError(
-            f"refusing --host {args.host}: not a loopback address, and the session runs any "
-            "Python a client sends; add --allow-remote (a token is then required)"
-        )
+    try:
+        token = choose_token(args.token)
+        if not args.unix:
+            check_host(args.host, args.allow_remote)
+    except AuthError as exc:
+        raise UsageError(str(exc)) from None
     dump = _load(args, path)
     options = _session_options(args)
-    dump.target(**options)  # a bad --thread/--exception fails now, not after a client connects
+    # a bad --thread/--exception fails now, not after a client connects
+    dump.target(thread=args.thread, exception_path=args.exception)
 
     def session(stdin: IO[str], stdout: IO[str]) -> None:
         pdb_session(dump, stdin, stdout, **options)
 
     try:
         return serve(
-            session, host=args.host, port=args.port, timeout=args.timeout,
-            allow_remote=args.allow_remote, announce=_say,
+            session, host=args.host, port=args.port, token=token, timeout=args.timeout,
+            allow_remote=args.allow_remote, unix=args.unix, announce=_say,
         )
+    except RemoteError as exc:
+        raise OpenError(str(exc)) from None
+
+
+def _connect(args: argparse.Namespace) -> int:
+    from .remote import RemoteError, connect
+
+    try:
+        return connect(args.connect, args.token)
     except RemoteError as exc:
         raise OpenError(str(exc)) from None
 
@@ -253,6 +312,8 @@ def _run(argv: Sequence[str] | None) -> int:
     _check_combinations(args)
     if args.list is not None:
         return _list(args)
+    if args.connect is not None:
+        return _connect(args)
     path = _dump_path(args)
     from ..dumpformat.dumpfile import read_header
 

@@ -13,23 +13,37 @@ real pdb in any case (see there), and ipdb is imported while ``sys.modules``
 maps ``pdb`` to it, so no re-exec with ``PDBPP_HIJACK_PDB=0`` is needed.
 
 A session leaves the process as it found it: linecache entries, hooks, the
-standard streams and ``__main__`` (IPython swaps it) are restored.
+standard streams, ``sys.path`` and ``__main__`` (IPython swaps it) are restored.
+
+A dump may come with files beside it (a bug report is a directory), and the
+debuggers read configuration that runs code from the current directory: pdb
+and pdbpp run ``./.pdbrc``, ipdb reads ``./setup.cfg``, ``./.ipdb`` and
+``./pyproject.toml``, and IPython puts the current directory on ``sys.path``
+(so a ``./pygments.py`` would be imported). None of that happens unless
+``rc=True`` (``--rc``). The user's own ``~/.pdbrc`` is still read: it is theirs,
+not the dump's, and whoever can write it can run code as them anyway. Source
+comes from the dump only (see ``sources``).
 """
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import sys
 import types
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, List, NamedTuple
 
 if TYPE_CHECKING:
     from .dump import Dump
 
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
 _HIJACK_DIR = "_pdbpp_path_hack"
+MAX_BLOCK = 100_000
+"""Characters of source ``ll`` may tokenize to find a function's end (some 2,500 lines of
+real code; a hostile file's function can be megabytes, a second of tokenizing each)."""
+_GETBLOCK = inspect.getblock
 
 
 class DebuggerUnavailable(ImportError):
@@ -80,29 +94,78 @@ def _stdlib_pdb_imported() -> Iterator[None]:
             sys.modules["pdb"] = previous
 
 
-def _run_pdb(exc: BaseException, stdin: IO[str] | None, stdout: IO[str] | None) -> None:
-    session = stdlib_pdb().Pdb(stdin=stdin, stdout=stdout)
-    session.reset()  # what pdb.post_mortem does, plus the streams (for --rdebug)
+class Options(NamedTuple):
+    """How a session runs: its streams (``--rdebug``) and whether the current directory's
+    rc files count (``--rc``)."""
+
+    stdin: IO[str] | None = None
+    stdout: IO[str] | None = None
+    rc: bool = False
+
+
+def rc_lines(rc: bool) -> List[str]:
+    """The commands pdb would read from ``~/.pdbrc`` and, with ``rc``, ``./.pdbrc``."""
+    lines: List[str] = []
+    seen = set()
+    for path in [os.path.expanduser("~/.pdbrc"), *([".pdbrc"] if rc else [])]:
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            with open(path, encoding="utf-8") as rcfile:
+                lines.extend(rcfile)
+        except (OSError, UnicodeError):
+            pass
+    return lines
+
+
+def _interact(session: Any, exc: BaseException, options: Options) -> None:
+    """What ``post_mortem`` does, with the rc files chosen here (``readrc=False``)."""
+    session.rcLines.extend(rc_lines(options.rc))
+    session.reset()
     session.interaction(None, exc if sys.version_info >= (3, 13) else exc.__traceback__)
 
 
-def _run_ipdb(exc: BaseException, *_streams: object) -> None:
+def _run_pdb(exc: BaseException, options: Options) -> None:
+    _interact(stdlib_pdb().Pdb(stdin=options.stdin, stdout=options.stdout, readrc=False),
+              exc, options)
+
+
+def _run_ipdb(exc: BaseException, options: Options) -> None:
     with _stdlib_pdb_imported():
         import ipdb
+        from IPython import get_ipython
 
-    ipdb.post_mortem(exc)  # IPython's debugger takes an exception on every version
+    if options.rc:
+        ipdb.post_mortem(exc)  # IPython's debugger takes an exception on every version
+        return
+    shell = get_ipython()
+    if shell is None:  # what ipdb does, without the current directory on sys.path
+        from IPython.terminal.ipapp import TerminalIPythonApp
+
+        app = TerminalIPythonApp()
+        app.interact = False
+        app.initialize(["--no-term-title", "--ignore-cwd"])
+        shell = app.shell
+    context = os.environ.get("IPDB_CONTEXT_SIZE", "3")
+    session = shell.debugger_cls(context=int(context) if context.isdigit() else 3,
+                                 readrc=False)
+    session.rcLines.extend(rc_lines(False))
+    session.reset()
+    session.interaction(None, exc)
 
 
-def _run_pudb(exc: BaseException, *_streams: object) -> None:
+def _run_pudb(exc: BaseException, options: Options) -> None:
     import pudb
 
     pudb.post_mortem(exc.__traceback__, type(exc), exc)
 
 
-def _run_pdbpp(exc: BaseException, *_streams: object) -> None:
+def _run_pdbpp(exc: BaseException, options: Options) -> None:
     import pdbpp
 
-    pdbpp.post_mortem(exc.__traceback__)
+    _interact(pdbpp.Pdb(readrc=False), exc, options)
 
 
 _RUNNERS: dict[str, Callable[..., None]] = {
@@ -141,19 +204,40 @@ def check_available(debugger: str) -> None:
         ) from None
 
 
+def _block(lines: List[str]) -> List[str]:
+    """``inspect.getblock`` for a session: what ``ll`` tokenizes is bounded, and source
+    that does not tokenize (an unclosed bracket) gives its first line instead of an error
+    that would end the session."""
+    size, count = 0, len(lines)
+    for index, row in enumerate(lines):
+        size += len(row)
+        if size > MAX_BLOCK:
+            count = max(index, 1)
+            break
+    try:
+        return _GETBLOCK(lines[:count])
+    except Exception:  # tokenize.TokenError, SyntaxError, IndentationError
+        return lines[:1]
+
+
 @contextmanager
 def _process_state() -> Iterator[None]:
-    """Put back what debuggers change in the process: hooks, streams, ``__main__``, tracing."""
+    """Put back what debuggers change in the process: hooks, streams, ``__main__``, tracing,
+    ``sys.path``; and give ``inspect`` the bounded ``_block`` for the session."""
     saved_sys = {name: getattr(sys, name) for name in (
         "excepthook", "displayhook", "breakpointhook", "stdin", "stdout", "stderr")}
     main = sys.modules.get("__main__")
     saved_linecache = {name: getattr(linecache, name)
                        for name in ("checkcache", "getline", "getlines")}
+    path = list(sys.path)
     trace = sys.gettrace()
+    inspect.getblock = _block
     try:
         yield
     finally:
+        inspect.getblock = _GETBLOCK
         sys.settrace(trace)
+        sys.path[:] = path
         for name, value in saved_sys.items():
             setattr(sys, name, value)
         if main is not None:
@@ -162,20 +246,40 @@ def _process_state() -> Iterator[None]:
             setattr(linecache, name, value)
 
 
+def _filenames(exc: BaseException) -> Iterator[str]:
+    """The file of every frame a session can reach from ``exc``: its chain and groups."""
+    seen: set = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen or not isinstance(current, BaseException):
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            yield tb.tb_frame.f_code.co_filename
+            tb = tb.tb_next
+        pending.extend((current.__cause__, current.__context__,
+                        *getattr(current, "exceptions", ())))
+
+
 def debug(dump: Dump, debugger: str = "pdb", thread: str | int | None = None,
           exception_path: str | None = None, stdin: IO[str] | None = None,
-          stdout: IO[str] | None = None) -> None:
+          stdout: IO[str] | None = None, *, rc: bool = False,
+          local_source: bool = False) -> None:
     """Run ``debugger`` post-mortem on the dump until the user quits.
 
     Opens at the innermost frame of the crashing exception, or of the
     exception at ``exception_path``, or of the stack of ``thread`` (name or
     ident). ``stdin``/``stdout`` (pdb only) serve the session over other
-    streams. Raises ``DebuggerUnavailable`` or ``dump.TargetNotFound`` with a
+    streams. ``rc`` also reads the rc files of the current directory;
+    ``local_source`` reads source the dump lacks from this machine's disk.
+    Raises ``DebuggerUnavailable`` or ``dump.TargetNotFound`` with a
     one-line message before anything is shown.
     """
     check_available(debugger)
     if (stdin is not None or stdout is not None) and debugger != "pdb":
         raise DebuggerUnavailable(f"{debugger} cannot run over a stream; only pdb can")
     target = dump.target(thread=thread, exception_path=exception_path)
-    with _process_state(), dump.sources_in_linecache():
-        _RUNNERS[debugger](target, stdin, stdout)
+    with _process_state(), dump.sources_in_linecache(set(_filenames(target)), local_source):
+        _RUNNERS[debugger](target, Options(stdin, stdout, rc))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pickle
 import types
-from typing import IO, Any, ContextManager, Mapping
+from typing import IO, Any, ContextManager, Iterable, Mapping
 
 from .exceptions import build_exception_graph, exception_class
-from .rebuild import build_traceback, embedded_sources
+from .rebuild import build_traceback
 from .records import MAX_EXCEPTIONS, MAX_THREADS, sequence, stack
 from .text import as_text
 
@@ -36,7 +36,7 @@ def follow_path(root: Mapping | None, path: str | None) -> Mapping:
     ``members.<index>`` (or just ``<index>``) for a group member, e.g.
     ``"context.cause"`` or ``"members.0.cause"``.
     """
-    if not isinstance(root, Mapping):
+    if not isinstance(root, dict):
         raise TargetNotFound("the dump holds no exception")
     record: Any = root
     parts = [p for p in (path or "").split(".") if p]
@@ -54,7 +54,7 @@ def follow_path(root: Mapping | None, path: str | None) -> Mapping:
             record = members[index] if ok else None
         else:
             raise TargetNotFound(f"bad exception path {path!r}: use cause, context, members.N")
-        if not isinstance(record, Mapping):
+        if not isinstance(record, dict):
             raise TargetNotFound(f"the exception has no {'.'.join(walked)}")
     return record
 
@@ -156,18 +156,23 @@ class Dump:
             raise TargetNotFound(f"exception {exception_path or 'root'!r} has no frames")
         return exc
 
-    def sources_in_linecache(self) -> ContextManager[None]:
-        """Make ``linecache`` (so traceback, inspect, debuggers) read the embedded sources."""
-        return embedded_sources(self.sources)
+    def sources_in_linecache(self, filenames: Iterable[str] = (),
+                             local: bool = False) -> ContextManager[None]:
+        """Make ``linecache`` (so traceback, inspect, debuggers) read the embedded sources,
+        and nothing from disk for ``filenames`` unless ``local`` (see ``sources``)."""
+        from .sources import session_sources
+
+        return session_sources(self.sources, filenames, local)
 
     def debug(self, debugger: str = "pdb", thread: str | int | None = None,
               exception_path: str | None = None, *,
-              stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
+              stdin: IO[str] | None = None, stdout: IO[str] | None = None,
+              rc: bool = False, local_source: bool = False) -> None:
         """Open a post-mortem session; see ``debuggers.debug``."""
         from .debuggers import debug
 
         debug(self, debugger, thread=thread, exception_path=exception_path,
-              stdin=stdin, stdout=stdout)
+              stdin=stdin, stdout=stdout, rc=rc, local_source=local_source)
 
 
 def apply_originals(dump: Dump, originals: Mapping[str, bytes]) -> None:

@@ -21,8 +21,9 @@ import builtins
 from itertools import islice
 from typing import Any, Mapping
 
-from .rebuild import build_traceback
-from .records import MAX_MRO, MAX_NAMES, MAX_REBUILT_FRAMES, sequence, stack
+from .rebuild import Budget, build_traceback
+from .records import MAX_MRO, MAX_NAMES, sequence, stack
+from .text import terminal
 from .values import clean_text
 
 MESSAGE_LIMIT = 100_000
@@ -38,7 +39,7 @@ def _builtin_exception(name: Any) -> type | None:
 
 def _type_names(record: Mapping) -> tuple[str, str, list]:
     info = record.get("type")
-    info = info if isinstance(info, Mapping) else {}
+    info = info if isinstance(info, dict) else {}
     mro = info.get("mro")
     return (clean_text(info.get("module"), "<unknown>"),
             clean_text(info.get("qualname"), "Exception") or "Exception",
@@ -79,7 +80,7 @@ def exception_class(module: str, qualname: str, base: type) -> type:
 def _instantiate(record: Mapping, members: list[BaseException]) -> BaseException:
     """Create one exception object (no links yet)."""
     module, qualname, mro = _type_names(record)
-    message = clean_text(record.get("message"), "", MESSAGE_LIMIT)
+    message = clean_text(record.get("message"), "", MESSAGE_LIMIT, lines=True)
     args = record.get("args")
     args = tuple(args) if isinstance(args, (tuple, list)) else (message,)
     base = _nearest_builtin(module, qualname, mro)
@@ -91,9 +92,10 @@ def _instantiate(record: Mapping, members: list[BaseException]) -> BaseException
     if module == "builtins" and base.__name__ == qualname:
         try:
             exc = base(*args)
+            shown = str(exc)  # what a debugger prints: only kept if it needs no escaping
         except Exception:
-            exc = None
-        if type(exc) is base:
+            exc = shown = None
+        if type(exc) is base and shown == terminal(shown, lines=True):
             return exc
     for fallback in (base, Exception):
         cls = exception_class(module, qualname, fallback)
@@ -107,27 +109,27 @@ def _instantiate(record: Mapping, members: list[BaseException]) -> BaseException
 
 
 def _decorate(exc: BaseException, record: Mapping, members: list[BaseException],
-              budget: list[int]) -> None:
+              budget: Budget) -> None:
     attrs = record.get("attrs")
     for key, value in islice(attrs.items() if isinstance(attrs, dict) else (), MAX_NAMES):
         if isinstance(key, str) and not (key.startswith("__") and key.endswith("__")):
             try:
-                setattr(exc, key, value)
+                setattr(exc, terminal(key), value)
             except Exception:  # a read-only attribute of a builtin class
                 pass
     notes = record.get("notes")
     if isinstance(notes, (list, tuple)):
-        exc.__notes__ = [clean_text(n, "", MESSAGE_LIMIT)
+        exc.__notes__ = [clean_text(n, "", MESSAGE_LIMIT, lines=True)
                          for n in notes[:MAX_NAMES] if isinstance(n, str)]
     if members and not hasattr(exc, "exceptions"):
         exc.exceptions = tuple(members)  # no real ExceptionGroup on this Python
-    frames, cut, cut_at = stack(record, budget[0])
-    budget[0] -= len(frames)
-    exc.__traceback__ = build_traceback(frames, cut, cut_at)
+    frames, cut, cut_at = stack(record, budget.frames)
+    budget.frames -= len(frames)
+    exc.__traceback__ = build_traceback(frames, cut, cut_at, budget)
 
 
 def _members(record: Mapping) -> list:
-    return [m for m in sequence(record.get("members"), MAX_NAMES) if isinstance(m, Mapping)]
+    return [m for m in sequence(record.get("members"), MAX_NAMES) if isinstance(m, dict)]
 
 
 def build_exception_graph(root: Any, limit: int | None = None) -> dict[int, BaseException]:
@@ -137,12 +139,12 @@ def build_exception_graph(root: Any, limit: int | None = None) -> dict[int, Base
     records alive), so that any exception of the chain can be picked by path.
     With ``limit``, records past the first ``limit`` are left out (and their links with them).
     """
-    if not isinstance(root, Mapping):
+    if not isinstance(root, dict):
         return {}
     built: dict[int, BaseException] = {}
     records: dict[int, Mapping] = {}  # keeps every record alive while ids are keys
     pending = [root]
-    budget = [MAX_REBUILT_FRAMES]
+    budget = Budget()
     while pending:
         _build_group_tree(pending.pop(), built, records, pending, limit, budget)
     for key, exc in built.items():
@@ -154,7 +156,7 @@ def build_exception_graph(root: Any, limit: int | None = None) -> dict[int, Base
 
 
 def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list,
-                      limit: int | None, budget: list[int]) -> None:
+                      limit: int | None, budget: Budget) -> None:
     """Create ``start`` and its members, members first (a group needs them to exist).
 
     A member that is already being built higher up (a cycle) is left out of
@@ -176,7 +178,7 @@ def _build_group_tree(start: Mapping, built: dict, records: dict, pending: list,
             stack.append((record, True))
             stack.extend((m, False) for m in reversed(_members(record)))
             pending.extend(r for r in (record.get("cause"), record.get("context"))
-                           if isinstance(r, Mapping))
+                           if isinstance(r, dict))
             continue
         on_path.discard(key)
         members = [built[id(m)] for m in _members(record) if id(m) in built]

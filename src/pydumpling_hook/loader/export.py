@@ -40,7 +40,7 @@ MAX_DEPTH = 100
 MAX_NODES = 200_000
 """Values written in all (a repr counts one per 16 characters, a deep value more for its
 indentation): about half a second of work, and some 10 MB of output, at most."""
-MAX_CHARS = 64 << 20
+MAX_CHARS = 32 << 20
 """Characters of strings written in all; the rest of each string is cut visibly."""
 REPR_LIMIT = 10_000
 _UNIT = "items (export budget)"
@@ -66,6 +66,7 @@ class _Converter:
         extra = max(len(text) - left, 0)
         if extra:
             omitted = omitted + extra if isinstance(omitted, int) else extra
+        self.nodes += 3  # a marker is four JSON values, and each costs the encoder alike
         return {"__truncated__": "str", "value": str(text[:left]),
                 "omitted": self.convert(omitted)}
 
@@ -79,6 +80,7 @@ class _Converter:
                 out["tail"] = self.convert(value.tail, depth + 1)
             return out
         if isinstance(value, model.TruncatedBytes):
+            self.nodes += 3
             out = {
                 "__truncated__": self._name(value.kind),
                 "value": self._repr(bytes(value[:REPR_LIMIT])),
@@ -141,6 +143,7 @@ class _Converter:
                     "tail": self.convert(value.tail, depth)}
         if isinstance(value, model.Value):
             return {"__value__": self._name(value.kind), "data": self.convert(value.data, depth)}
+        self.nodes += 3
         out: Dict[str, Any] = {
             "__type__": f"{self._name(value.module)}.{self._name(value.qualname)}",
             "repr": self.convert(value.repr, depth),

@@ -16,7 +16,8 @@ from typing import IO, Any, Iterator, List, NamedTuple
 
 from ..config import DEFAULT_DIR
 from ..dumpformat.dumpfile import DumpError, read_header
-from .text import exception_line, human_size, one_line
+from ..engine.writer import dump_directory
+from .text import exception_line, human_size, one_line, terminal
 
 SUFFIXES = (".dump", ".fatal")
 MESSAGE_LIMIT = 80
@@ -33,8 +34,9 @@ class Entry(NamedTuple):
 
 
 def default_directory() -> str:
-    """``$PYDUMPLING_DIR``, else ``./pydumpling-dumps`` (where capture writes by default)."""
-    return os.environ.get("PYDUMPLING_DIR") or DEFAULT_DIR
+    """``$PYDUMPLING_DIR``, else ``./pydumpling-dumps`` (where capture writes by default);
+    for a shared sticky directory such as ``/tmp``, our own subdirectory of it."""
+    return dump_directory(os.environ.get("PYDUMPLING_DIR") or DEFAULT_DIR)
 
 
 def _mtime_iso(stat: os.stat_result) -> str:
@@ -103,9 +105,11 @@ def latest(directory: str) -> str | None:
 
 
 def format_entries(entries: List[Entry]) -> Iterator[str]:
-    """Aligned lines: time, exception, crash site, size, path."""
+    """Aligned lines: time, exception, crash site, size, path; every cell terminal-safe
+    (a header's summary is the file's text)."""
     rows: List[Any] = [
-        (e.time.replace("T", " ")[:19] + "Z", e.summary, e.site, human_size(e.size), e.path)
+        tuple(terminal(cell) for cell in (e.time.replace("T", " ")[:19] + "Z", e.summary,
+                                          e.site, human_size(e.size), e.path))
         for e in entries
     ]
     if not rows:

@@ -20,9 +20,17 @@ A thread crash is printed as ``threading.excepthook`` prints it: the
 
 Everything comes from the body dict: the source lines from ``sources`` (so the
 output is the same after the script was edited or deleted), the columns from
-each frame's ``positions``. Known differences from CPython: "Did you mean"
-suggestions of ``NameError``/``AttributeError`` are not reproduced (they need
-the live namespaces), and frames left out at capture show as one
+each frame's ``positions``. The work is split: ``print_source`` (the rules and
+the source rows), ``carets`` (the anchors), ``print_stack`` (frames, repeats,
+``--locals``) and this module (exceptions, chains, groups, the output).
+
+The output is for a terminal, so every chunk goes through ``text.terminal``
+(names also lose their newlines, in ``print_stack.name_text``), and it is
+bounded in chunks and characters whatever the body holds.
+
+Known differences from CPython: "Did you mean" suggestions of
+``NameError``/``AttributeError`` are not reproduced (they need the live
+namespaces), and frames left out at capture show as one
 ``[... N frames not captured ...]`` line, unless they sit inside a run of
 identical frames, in which case they are counted into ``[Previous line
 repeated N more times]`` exactly as CPython counted them.
@@ -30,20 +38,15 @@ repeated N more times]`` exactly as CPython counted them.
 
 from __future__ import annotations
 
-import ast
-import sys
-import unicodedata
-from itertools import islice
-from typing import IO, Any, Dict, Iterable, Iterator, List, Tuple
+from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Tuple
 
-from .records import MAX_EXCEPTIONS, MAX_MRO, MAX_SPAN, line, positions, sequence, stack
-from .text import as_text, bounded_repr, exception_line, type_name
-from .values import Snapshot
+from .print_source import Rules, Sources
+from .print_stack import format_stack, name_text
+from .records import MAX_EXCEPTIONS, MAX_MRO, sequence, stack
+from .text import as_text, bounded_repr, exception_line, terminal, type_name
 
 Exc = Dict[str, Any]
-Frame = Dict[str, Any]
 
-RECURSIVE_CUTOFF = 3  # hard-coded in CPython's traceback.c and traceback.py
 MAX_GROUP_WIDTH = 15
 MAX_GROUP_DEPTH = 10
 CAUSE_MESSAGE = "\nThe above exception was the direct cause of the following exception:\n\n"
@@ -54,517 +57,6 @@ MAX_CHUNKS = 10_000
 """Most frames, exception lines and headers one print writes (repeated frames are free)."""
 MAX_OUTPUT = 8 << 20
 """Most characters one print writes; past either bound it says so and stops."""
-MAX_LOCALS = 1000
-MAX_ATTRS = 20
-ATTR_REPR_LIMIT = 120
-"""Most variables shown per frame (capture keeps at most 1000 items per container)."""
-MAX_SOURCE_LINES = 200_000
-"""Most source lines one print examines for multi-line instructions (3.13 carets)."""
-
-
-# --------------------------------------------------------------------------- rules
-
-
-class Rules:
-    """Which CPython printer to imitate, derived from the dump's Python and capture point."""
-
-    def __init__(self, python: str, reason: str | None = None) -> None:
-        self.version = _parse_version(python)
-        self.thread_header = reason == "threading"
-        # On 3.11/3.12 the C printer handles uncaught exceptions, but threads go
-        # through the traceback module.
-        self.c_printer = self.version < (3, 13) and not self.thread_header
-        self.carets = self.version >= (3, 11)
-        self.multiline = self.version >= (3, 13)
-        self.notes = self.version >= (3, 11)
-        # The C printer of 3.9/3.10 hides only "builtins", not "__main__".
-        self.main_prefix = self.version < (3, 11) and self.c_printer
-        self.display_width = self.version >= (3, 12) and not self.c_printer
-
-
-def _parse_version(text: str) -> Tuple[int, int]:
-    try:
-        major, minor = text.split(".")[:2]
-        return int(major), int(minor)
-    except (ValueError, AttributeError):
-        return sys.version_info[:2]
-
-
-# --------------------------------------------------------------------------- sources
-
-
-class Sources:
-    """The dump's embedded source files, split into lines on first use."""
-
-    def __init__(self, sources: Dict[str, str] | None) -> None:
-        self._texts = sources if isinstance(sources, dict) else {}
-        self._lines: Dict[str, List[str]] = {}
-        self.rows: Dict[Any, List[str]] = {}  # a frame's source rows, by file and position
-        self.lines_left = MAX_SOURCE_LINES
-
-    def lines(self, filename: Any) -> List[str]:
-        """The lines of ``filename``, or [] if the dump does not embed it."""
-        if not isinstance(filename, str):
-            return []
-        lines = self._lines.get(filename)
-        if lines is None:
-            text = self._texts.get(filename)
-            if not isinstance(text, str):
-                return []
-            # What reading the file in text mode gives: universal newlines only.
-            lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-            self._lines[filename] = lines
-        return lines
-
-    def line(self, filename: Any, lineno: Any) -> str | None:
-        """Line ``lineno`` (1-based) without its newline, or None if unknown."""
-        lineno = line(lineno)
-        lines = self.lines(filename)
-        if lineno is None or lineno > len(lines):
-            return None
-        return lines[lineno - 1]
-
-
-# --------------------------------------------------------------------------- columns
-
-
-def _char_offset(line: str, byte_offset: int) -> int:
-    """A UTF-8 byte offset in ``line`` as a character offset, as CPython converts it."""
-    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
-
-
-def _display_width(line: str, offset: int | None = None) -> int:
-    if offset is None:
-        offset = len(line)
-    if line.isascii():
-        return offset
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:offset])
-
-
-def _parse_single_expr(source: str) -> ast.expr | None:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
-        return None
-    return tree.body[0].value
-
-
-def _anchors_312(segment: str) -> Tuple[int, int] | None:
-    """3.11/3.12 anchors: the operator of a BinOp, the brackets of a subscript.
-
-    Offsets are characters into ``segment``, (left_end, right_start). The C
-    printer of 3.11.7/3.12.1 and their ``traceback.py`` agree here (both skip
-    ``)`` and comments after the left operand; 3.11.0's C printer did not).
-    Byte and character offsets are mixed exactly as CPython mixes them.
-    """
-    expr = _parse_single_expr(segment)
-    if isinstance(expr, ast.BinOp):
-        start = _char_offset(segment, expr.left.end_col_offset)
-        stop = _char_offset(segment, expr.right.col_offset)
-        operator = segment[start:stop]
-        skip = len(operator) - len(operator.lstrip())
-        left = expr.left.end_col_offset + skip
-        right = left + 1
-        if skip + 1 < len(operator) and not operator[skip + 1].isspace():
-            right += 1
-        while left < len(segment) and (segment[left].isspace() or segment[left] in ")#"):
-            left += 1
-            right += 1
-        return _char_offset(segment, left), _char_offset(segment, right)
-    if isinstance(expr, ast.Subscript):
-        left = _char_offset(segment, expr.value.end_col_offset)
-        right = _char_offset(segment, expr.slice.end_col_offset + 1)
-        while left < len(segment) and segment[left] != "[":
-            left += 1
-        while right < len(segment) and segment[right] != "]":
-            right += 1
-        if right < len(segment):
-            right += 1
-        return left, right
-    return None
-
-
-def _one_line_carets(line: str, positions: Any, rules: Rules) -> str | None:
-    """The caret line of 3.11/3.12 for ``line`` (unstripped), or None."""
-    if not positions or any(p is None or p < 0 for p in positions):
-        return None
-    start_line, end_line, start_col, end_col = positions
-    indent = len(line) - len(line.lstrip(" \t\f") if rules.c_printer else line.lstrip())
-    start = _char_offset(line, start_col)
-    end = _char_offset(line, end_col)
-    anchors = None
-    if start_line == end_line:
-        try:
-            anchors = _anchors_312(line[start:end])
-        except Exception:  # anchors are decoration; CPython ignores failures too
-            anchors = None
-    else:
-        end = len(line.rstrip(" \t\f") if rules.c_printer else line.rstrip())
-    if rules.c_printer:
-        if end - start == len(line) - indent and anchors is None:
-            return None
-    else:
-        stripped_len = len(line.strip())
-        if not (end - start < stripped_len or (anchors and anchors[1] - anchors[0] > 0)):
-            return None
-    if rules.display_width:
-        segment = line[start:end]
-        d_start, d_end = _display_width(line, start), _display_width(line, end)
-        pad = " " * (d_start - indent)
-        if anchors:
-            d_left = _display_width(segment, anchors[0])
-            d_right = _display_width(segment, anchors[1])
-            marks = "~" * d_left + "^" * (d_right - d_left) + "~" * (d_end - d_start - d_right)
-        else:
-            marks = "^" * (d_end - d_start)
-        return "    " + pad + marks
-    chars = []
-    for col in range(start, end):
-        if anchors and start + anchors[0] <= col < start + anchors[1]:
-            chars.append("^")
-        elif anchors:
-            chars.append("~")
-        else:
-            chars.append("^")
-    return "    " + " " * (start - indent) + "".join(chars)
-
-
-# --------------------------------------------------------------------------- 3.13 frames
-
-
-class _Anchors313:
-    __slots__ = ("left_line", "left", "right_line", "right")
-
-    def __init__(self, left_line: int, left: int, right_line: int, right: int) -> None:
-        self.left_line, self.left, self.right_line, self.right = left_line, left, right_line, right
-
-
-def _anchors_313(segment: str) -> _Anchors313 | None:
-    """Port of 3.13 ``traceback._extract_caret_anchors_from_line_segment``."""
-    try:
-        tree = ast.parse(f"(\n{segment}\n)")
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
-        return None
-    expr = tree.body[0].value
-    lines = segment.splitlines()
-
-    def normalize(lineno: int, offset: int) -> int:
-        return _char_offset(lines[lineno], offset)
-
-    def next_valid(lineno: int, col: int) -> Tuple[int, int]:
-        while lineno < len(lines) and col >= len(lines[lineno]):
-            col = 0
-            lineno += 1
-        if lineno >= len(lines):
-            raise IndexError("no valid character")
-        return lineno, col
-
-    def until(lineno: int, col: int, stop: Any) -> Tuple[int, int]:
-        while True:
-            ch = lines[lineno][col]
-            if ch in "\\#":
-                lineno, col = next_valid(lineno + 1, 0)
-            elif not stop(ch):
-                lineno, col = next_valid(lineno, col + 1)
-            else:
-                return lineno, col
-
-    def end_of(node: ast.expr, force_valid: bool = True) -> Tuple[int, int]:
-        lineno = node.end_lineno - 2  # type: ignore[operator]
-        col = normalize(lineno, node.end_col_offset)  # type: ignore[arg-type]
-        return next_valid(lineno, col) if force_valid else (lineno, col)
-
-    if isinstance(expr, ast.BinOp):
-        lineno, col = end_of(expr.left)
-        lineno, col = until(lineno, col, lambda ch: not ch.isspace() and ch != ")")
-        right_col = col + 1
-        if (
-            right_col < len(lines[lineno])
-            and (
-                expr.right.lineno - 2 > lineno
-                or right_col < normalize(expr.right.lineno - 2, expr.right.col_offset)
-            )
-            and not lines[lineno][right_col].isspace()
-            and lines[lineno][right_col] not in "\\#"
-        ):
-            right_col += 1
-        return _Anchors313(lineno, col, lineno, right_col)
-    if isinstance(expr, (ast.Subscript, ast.Call)):
-        inner = expr.value if isinstance(expr, ast.Subscript) else expr.func
-        bracket = "[" if isinstance(expr, ast.Subscript) else "("
-        left_line, left_col = until(*end_of(inner), lambda ch: ch == bracket)
-        right_line, right_col = end_of(expr, force_valid=False)
-        return _Anchors313(left_line, left_col, right_line, right_col)
-    return None
-
-
-def _should_show_carets_313(start: int, end: int, lines: List[str], anchors: Any) -> bool:
-    try:
-        tree = ast.parse("\n".join(lines))
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        tree = None
-    if tree is not None:
-        if not tree.body:
-            return False
-        statement = tree.body[0]
-        value = None
-        if isinstance(statement, ast.Return) and isinstance(statement.value, ast.Call):
-            if isinstance(statement.value.func, ast.Name):
-                value = statement.value
-        elif isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
-            if len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
-                value = statement.value
-        if (
-            value is not None
-            and value.lineno == 1
-            and value.end_lineno == len(lines)
-            and value.col_offset == start
-            and value.end_col_offset == end
-        ):
-            return False
-    if anchors:
-        return True
-    return bool(lines[0][:start].lstrip() or lines[-1][end:].rstrip())
-
-
-def _dedent(lines: List[str]) -> List[str]:
-    """``textwrap.dedent`` on lines already stripped on the right."""
-    import textwrap
-
-    return textwrap.dedent("\n".join(lines) + "\n").split("\n")[: len(lines)]
-
-
-def _source_313(filename: str, where: Tuple[Any, Any, Any, Any], sources: Sources) -> List[str]:
-    """The source rows of one 3.13 frame (port of ``StackSummary.format_frame_summary``).
-
-    ``where`` is validated (see ``records.positions``); an instruction that ends past
-    the embedded file, or past what this print may still examine, gets no carets.
-    """
-    lineno, end_lineno, colno, end_colno = where
-    if lineno is None:
-        return []
-    if end_lineno is None or end_lineno < lineno:
-        end_lineno = lineno
-    span = end_lineno - lineno + 1
-    if span > MAX_SPAN or end_lineno > len(sources.lines(filename)) or span > sources.lines_left:
-        end_lineno, colno, end_colno = lineno, None, None
-    sources.lines_left -= end_lineno - lineno + 1
-    original = [(sources.line(filename, n) or "").rstrip() for n in range(lineno, end_lineno + 1)]
-    dedented = _dedent(original)
-    if not "".join(dedented).strip():
-        return []
-    if colno is None or end_colno is None:
-        return ["    " + original[0].strip()]
-    first, last = original[0], original[-1]
-    start = _char_offset(first, colno)
-    end = _char_offset(last, end_colno)
-    shift = len(first) - len(dedented[0])
-    start, end = max(0, start - shift), max(0, end - shift)
-    d_start = _display_width(dedented[0], start)
-    d_end = _display_width(dedented[-1], end)
-    joined = "\n".join(dedented)
-    segment = joined[start : len(joined) - (len(dedented[-1]) - end)]
-    try:
-        anchors = _anchors_313(segment)
-    except Exception:
-        anchors = None
-    show = _should_show_carets_313(start, end, dedented, anchors)
-
-    significant = {0, len(dedented) - 1}
-    a_left = a_right = 0
-    if anchors:
-        a_left = anchors.left + (start if anchors.left_line == 0 else 0)
-        a_right = anchors.right + (start if anchors.right_line == 0 else 0)
-        a_left = _display_width(dedented[anchors.left_line], a_left)
-        a_right = _display_width(dedented[anchors.right_line], a_right)
-        significant.update(range(anchors.left_line - 1, anchors.left_line + 2))
-        significant.update(range(anchors.right_line - 1, anchors.right_line + 2))
-    significant.discard(-1)
-    significant.discard(len(dedented))
-
-    rows: List[str] = []
-
-    def output(index: int) -> None:
-        text = dedented[index]
-        rows.append(text)
-        if not show:
-            return
-        spaces = len(text) - len(text.lstrip())
-        count = d_end if index == len(dedented) - 1 else _display_width(text)
-        marks = []
-        for col in range(count):
-            if col < spaces or (index == 0 and col < d_start):
-                marks.append(" ")
-            elif (
-                anchors
-                and (index > anchors.left_line or (index == anchors.left_line and col >= a_left))
-                and (
-                    index < anchors.right_line
-                    or (index == anchors.right_line and col < a_right)
-                )
-            ):
-                marks.append("^")
-            else:
-                marks.append("~" if anchors else "^")
-        rows.append("".join(marks))
-
-    ordered = sorted(significant)
-    for i, index in enumerate(ordered):
-        if i:
-            gap = index - ordered[i - 1]
-            if gap == 2:
-                output(index - 1)
-            elif gap > 2:
-                rows.append(f"...<{gap - 1} lines>...")
-        output(index)
-    # textwrap.dedent of the whole block, then a 4-space indent on every line
-    return ["    " + row for row in _dedent(rows)]
-
-
-def _positions(lineno: int | None, where: Any) -> Tuple[Any, Any, Any, Any]:
-    """``(lineno, end_lineno, col, end_col)`` from a frame's validated line and positions."""
-    if where is None:
-        return lineno, None, None, None
-    start, end, col, end_col = where
-    if start is None:
-        start = lineno
-    return start, end, col, end_col
-
-
-def _source_rows(frame: Frame, sources: Sources, rules: Rules) -> List[str]:
-    """The source line(s) and carets of a frame, computed once per file and position."""
-    filename = frame.get("filename")
-    if not isinstance(filename, str):
-        return []
-    lineno, where = line(frame.get("lineno")), positions(frame.get("positions"))
-    key = (filename, lineno, where)
-    rows = sources.rows.get(key)
-    if rows is None:
-        rows = sources.rows[key] = _source(filename, lineno, where, sources, rules)
-    return rows
-
-
-def _source(filename: str, lineno: int | None, where: Any, sources: Sources,
-            rules: Rules) -> List[str]:
-    if rules.multiline:
-        return _source_313(filename, _positions(lineno, where), sources)
-    rows = []
-    text = sources.line(filename, lineno)
-    if text is not None and (text.strip() or rules.c_printer):
-        if rules.c_printer:
-            rows.append("    " + text.lstrip(" \t\f"))
-        else:
-            rows.append("    " + text.strip())
-        if rules.carets:
-            carets = _one_line_carets(text, where, rules)
-            if carets:
-                rows.append(carets)
-    return rows
-
-
-# --------------------------------------------------------------------------- frames
-
-
-def format_frame(frame: Frame, sources: Sources, rules: Rules, with_locals: bool) -> str:
-    """One frame: the ``File`` line, its source (and carets), optionally its variables."""
-    lineno = frame.get("lineno")
-    if rules.multiline:
-        shown = _positions(line(frame.get("lineno")), positions(frame.get("positions")))[0]
-        lineno = shown if shown is not None else lineno
-    filename, name = as_text(frame.get("filename")), as_text(frame.get("name"))
-    rows = [f'  File "{filename}", line {as_text(lineno)}, in {name}']
-    rows.extend(_source_rows(frame, sources, rules))
-    if with_locals:
-        rows.extend(format_locals(frame))
-    return "\n".join(rows) + "\n"
-
-
-def _attribute_rows(value: Any) -> List[str]:
-    """A captured object's own attributes, one level deep: its default repr alone
-    (``<app.Order object at 0x…>``) says nothing about what was in it."""
-    if not isinstance(value, Snapshot):
-        return []
-    attrs = vars(value)
-    rows = [f"        .{as_text(key)} = {bounded_repr(item, ATTR_REPR_LIMIT)}"
-            for key, item in islice(attrs.items(), MAX_ATTRS)]
-    if len(attrs) > MAX_ATTRS:
-        rows.append(f"        # ... {len(attrs) - MAX_ATTRS:,} more attributes not shown")
-    return rows
-
-
-def format_locals(frame: Frame) -> List[str]:
-    """``    name = repr`` for each variable, sorted, like ``traceback``'s capture_locals.
-
-    A module-level frame's variables are its globals; ``locals_note`` says why
-    some are missing.
-    """
-    names = frame.get("globals") if frame.get("is_module") else frame.get("locals")
-    names = names if isinstance(names, dict) else {}
-    shown = sorted(((as_text(name), value) for name, value in islice(names.items(), MAX_LOCALS)),
-                   key=lambda item: item[0])
-    rows = []
-    for name, value in shown:
-        rows.append(f"    {name} = {bounded_repr(value)}")
-        rows.extend(_attribute_rows(value))
-    if len(names) > MAX_LOCALS:
-        rows.append(f"    # ... {len(names) - MAX_LOCALS:,} more variables not shown")
-    if frame.get("locals_note"):
-        rows.append(f"    # {as_text(frame['locals_note'])}")
-    return rows
-
-
-def _key(frame: Frame) -> Tuple[Any, Any, Any]:
-    """What makes two frames "the same line" for the collapsing of repeats (hashable, cheap)."""
-    return as_text(frame.get("filename")), as_text(frame.get("lineno")), as_text(frame.get("name"))
-
-
-def _repeated(count: int) -> str:
-    count -= RECURSIVE_CUTOFF
-    return f"  [Previous line repeated {count} more time{'s' if count > 1 else ''}]\n"
-
-
-def format_stack(
-    frames: List[Frame],
-    sources: Sources,
-    rules: Rules,
-    with_locals: bool = False,
-    cut: int = 0,
-    cut_at: int | None = None,
-) -> Iterator[str]:
-    """The frames, outermost first, with CPython's collapsing of repeated lines.
-
-    ``cut`` frames left out at ``cut_at`` are folded into a surrounding run of
-    identical frames when there is one (a deep recursion), else announced.
-    """
-    last: Any = None
-    count = 0
-    if cut and cut_at == len(frames):  # a cut at the innermost end (e.g. a bad cut_at)
-        frames = [*frames, None]
-    for index, frame in enumerate(frames):
-        key = _key(frame) if frame is not None else object()  # never "the same line"
-        if cut and index == cut_at:
-            if key == last:
-                count += cut
-            else:
-                if count > RECURSIVE_CUTOFF:
-                    yield _repeated(count)
-                last, count = None, 0
-                yield f"  [... {cut:,} frames not captured ...]\n"
-        if frame is None:
-            break
-        if key != last:
-            if count > RECURSIVE_CUTOFF:
-                yield _repeated(count)
-            last, count = key, 0
-        count += 1
-        if count <= RECURSIVE_CUTOFF:
-            yield format_frame(frame, sources, rules, with_locals)
-    if count > RECURSIVE_CUTOFF:
-        yield _repeated(count)
 
 
 # --------------------------------------------------------------------------- exceptions
@@ -573,9 +65,9 @@ def format_stack(
 def exception_type(exc: Exc, rules: Rules | None = None) -> str:
     """The printed name of ``exc``'s type (``mod.Name``, no module for builtins)."""
     info = exc.get("type") or {}
-    qualname = as_text(info.get("qualname", "<unknown>"))
+    qualname = name_text(info.get("qualname", "<unknown>"))
     module = info.get("module")
-    module = None if module is None else as_text(module)
+    module = None if module is None else name_text(module)
     if rules is not None and rules.main_prefix and module == "__main__":
         return f"__main__.{qualname}"
     return type_name(module, qualname)
@@ -615,7 +107,7 @@ def _syntax_error(exc: Exc, stype: str, rules: Rules) -> Iterator[str]:
     filename, lineno, offset, text = (tuple(details[:4]) + (None,) * 4)[:4]
     end_offset = details[5] if len(details) > 5 else None
     if filename is not None or lineno is not None:
-        where = f'  File "{as_text(filename or "<string>")}"'
+        where = f'  File "{name_text(filename or "<string>")}"'
         if lineno is not None:
             where += f", line {as_text(lineno)}"
         yield where + "\n"
@@ -667,7 +159,8 @@ def _chain(exc: Exc, seen: set) -> List[Tuple[str | None, Exc]]:
             out[-1] = (CHAIN_CUT, out[-1][1])
             break
         seen.add(id(current))
-        cause, context = current.get("cause"), current.get("context")
+        cause, context = (link if isinstance(link, dict) else None  # a record is a dict
+                          for link in (current.get("cause"), current.get("context")))
         message: str | None = None
         following: Exc | None = None
         if cause is not None and id(cause) not in seen:
@@ -745,6 +238,23 @@ def _format_members(
         ctx.depth -= 1
 
 
+def chain_records(record: Mapping) -> List[Mapping]:
+    """``record`` and the EXC records it leads to (causes, contexts, group members),
+    at most ``MAX_EXCEPTIONS``; a THREAD record alone."""
+    found: List[Mapping] = []
+    seen: set = set()
+    pending = [record]
+    while pending and len(found) < MAX_EXCEPTIONS:
+        item = pending.pop()
+        if not isinstance(item, Mapping) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        found.append(item)
+        pending.extend((item.get("cause"), item.get("context"),
+                        *sequence(item.get("members"), MAX_EXCEPTIONS)))
+    return found
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -766,12 +276,12 @@ def format_body(
     chunks = _format_body(body, with_locals, exception, thread)
     size = 0
     for count, chunk in enumerate(chunks):
-        if count >= MAX_CHUNKS or size > MAX_OUTPUT:
+        if count >= MAX_CHUNKS or size + len(chunk) > MAX_OUTPUT:
             chunks.close()
             yield OUTPUT_CUT
             return
         size += len(chunk)
-        yield chunk
+        yield terminal(chunk, lines=True)
 
 
 def _format_body(
@@ -784,7 +294,7 @@ def _format_body(
     rules = Rules(as_text(meta.get("python", "")), meta.get("reason"))
     sources = Sources(body.get("sources"))
     if thread is not None:
-        yield f"Thread {as_text(thread.get('name'))} (most recent call last):\n"
+        yield f"Thread {name_text(thread.get('name'))} (most recent call last):\n"
         frames, cut, cut_at = stack(thread)
         yield from format_stack(frames, sources, rules, with_locals, cut, cut_at)
         return
@@ -793,7 +303,7 @@ def _format_body(
         if root is None:
             return
         if rules.thread_header:
-            yield f"Exception in thread {as_text(meta.get('thread'))}:\n"
+            yield f"Exception in thread {name_text(meta.get('thread'))}:\n"
         exception = root
     yield from format_chain(exception, sources, rules, with_locals)
 

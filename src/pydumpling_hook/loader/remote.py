@@ -1,153 +1,171 @@
-"""``--rdebug``: one pdb session over TCP, for a dump on a machine without a terminal.
+"""``--rdebug`` and ``--connect``: one pdb session over a socket, behind a token.
 
-The design follows remote-pdb: listen, accept exactly one client, hand pdb a
-text stream on the socket as stdin/stdout, and stop when pdb stops (``q``,
-``c`` or the client hanging up, which pdb reads as EOF). The listening socket
-is closed as soon as the client is accepted, so a second client is refused.
+The server follows remote-pdb: listen, accept one client, hand pdb text
+streams on the socket as stdin and stdout, and stop when pdb stops (``q``,
+``c`` or the client hanging up, which pdb reads as EOF). Who may connect is
+decided by ``auth``: a token always, also on loopback, as the client's first
+line. A TCP port on loopback (the default) or, with ``--unix``, a Unix
+socket in a 0700 directory.
 
-The session executes any Python the client types, so the server binds
-loopback by default and refuses any other address without ``--allow-remote``.
-With ``--allow-remote`` it also prints a random token and drops a client whose
-first line is not that token, before pdb starts: the port alone is not a secret.
+The streams are two text wrappers, one for reading and one for writing. A
+single wrapper over a read/write pair throws away input it has read ahead
+whenever it writes, so commands sent together (``p a`` and ``p b`` in one
+packet) were lost as soon as pdb printed the answer to the first.
+
+``connect`` is the matching client: it sends the token, then relays the
+terminal to the socket and back.
 """
 
 from __future__ import annotations
 
-import hmac
 import io
-import ipaddress
-import secrets
+import os
 import socket
+import sys
+import threading
 from typing import IO, Any, Callable
+
+from . import auth
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4444
-TOKEN_TIMEOUT = 30.0
-"""Seconds a client has to send the token before it is dropped."""
 
 
 class RemoteError(Exception):
     """A setup problem to report in one line (bad address, refused host, timeout)."""
 
 
-def is_loopback(host: str) -> bool:
-    """True when every address ``host`` resolves to is a loopback address."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    return bool(infos) and all(
-        ipaddress.ip_address(info[4][0].split("%", 1)[0]).is_loopback for info in infos
-    )
+def _streams(conn: socket.socket) -> tuple[IO[str], IO[str]]:
+    """A reader and a line-buffered writer on ``conn``, what pdb needs as stdin and stdout."""
+    reader = io.TextIOWrapper(conn.makefile("rb"), encoding="utf-8", errors="replace",
+                              newline=None)
+    writer = io.TextIOWrapper(conn.makefile("wb"), encoding="utf-8", errors="replace",
+                              line_buffering=True)
+    return reader, writer
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise RemoteError(f"cannot resolve --host {host!r}: {exc.strerror or exc}") from None
-    family, kind, proto, _, address = infos[0]
-    server = socket.socket(family, kind, proto)
-    try:
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(address)
-        server.listen(1)
-    except OSError as exc:
-        server.close()
-        raise RemoteError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    return server
-
-
-def _stream(conn: socket.socket) -> IO[str]:
-    """A line-buffered text stream on ``conn``, what pdb needs as stdin and stdout."""
-    raw = conn.makefile("rwb", buffering=0)
-    buffered = io.BufferedRWPair(raw, raw)
-    return io.TextIOWrapper(
-        buffered, encoding="utf-8", errors="replace", newline=None, line_buffering=True
-    )
-
-
-def _check_token(conn: socket.socket, stream: IO[str], token: str) -> bool:
-    """Read the first line from ``stream`` within TOKEN_TIMEOUT and compare it to ``token``."""
-    conn.settimeout(TOKEN_TIMEOUT)
-    try:
-        line = stream.readline(1024)
-    except (OSError, UnicodeError):
-        return False
-    finally:
-        conn.settimeout(None)
-    return hmac.compare_digest(line.strip().encode("utf-8", "replace"), token.encode())
+def _address(server: socket.socket, unix_path: str | None) -> str:
+    if unix_path:
+        return f"unix:{unix_path}"
+    host, port = server.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def serve(
     session: Callable[[IO[str], IO[str]], None],
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
+    token: str | None = None,
     timeout: float | None = None,
     allow_remote: bool = False,
+    unix: bool = False,
     announce: Callable[[str], None] = print,
 ) -> int:
-    """Run ``session(stdin, stdout)`` for the first client to connect; return an exit code.
+    """Run ``session(stdin, stdout)`` for the first client that sends the token.
 
-    ``announce`` receives the lines a user must see (where to connect, the token).
-    Raises RemoteError for a refused host, a bind failure or ``timeout``.
+    ``announce`` receives the one line a user must see (where to connect, with
+    which token) and a line per refused client. Raises RemoteError for a
+    refused host, a bad token, a bind failure or ``timeout``.
     """
-    if not allow_remote and not is_loopback(host):
-        raise RemoteError(
-            f"refusing to serve on non-loopback address {host!r}: the session runs "
-            "any Python a client sends; add --allow-remote to do it anyway"
-        )
-    token = secrets.token_urlsafe(16) if allow_remote else None
-    server = _listen(host, port)
     try:
-        bound_host, bound_port = server.getsockname()[:2]
-        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        announce(
-            f"pdb listening on {shown}:{bound_port} "
-            f"(connect with: nc {bound_host} {bound_port})"
-        )
-        if token:
-            announce(f"token: {token} (send it as the first line after connecting)")
-        server.settimeout(timeout)
-        try:
-            conn, peer = server.accept()
-        except socket.timeout:
-            raise RemoteError(f"no client connected within {timeout:g} seconds") from None
+        token = auth.choose_token(token)
+        if unix:
+            server, unix_path = auth.listen_unix()
+        else:
+            auth.check_host(host, allow_remote)
+            server, unix_path = auth.listen(host, port), None
+    except auth.AuthError as exc:
+        raise RemoteError(str(exc)) from None
+    try:
+        where = _address(server, unix_path)
+        announce(f"pdb listening on {where} with token {token} "
+                 f"(connect: pydumpling-open --connect {where} --token {token})")
+        conn, _peer = auth.accept(server, token, timeout,
+                                  lambda peer: announce(f"refused {peer}: wrong token"))
+    except auth.AuthError as exc:
+        raise RemoteError(str(exc)) from None
     finally:
         server.close()
+        if unix_path:
+            auth.remove_unix(unix_path)
     with conn:
-        stream = _stream(conn)
-        if token and not _check_token(conn, stream, token):
-            try:
-                conn.sendall(b"pydumpling-open: wrong token\n")
-            except OSError:
-                pass
-            announce(f"dropped {peer[0]}: wrong token")
-            return 1
+        reader, writer = _streams(conn)
         try:
-            session(stream, stream)
+            session(reader, writer)
         except (BrokenPipeError, ConnectionError):
             pass  # the client hung up: that ends the session like "q"
         finally:
-            try:
-                stream.close()
-            except OSError:
-                pass
+            for stream in (writer, reader):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
     return 0
 
 
-def pdb_session(
-    dump: Any,
-    stdin: IO[str],
-    stdout: IO[str],
-    thread: str | None = None,
-    exception_path: str | None = None,
-) -> None:
-    """Post-mortem pdb on ``dump`` talking over ``stdin``/``stdout`` instead of the terminal."""
-    dump.debug("pdb", thread=thread, exception_path=exception_path, stdin=stdin, stdout=stdout)
+def pdb_session(dump: Any, stdin: IO[str], stdout: IO[str], **options: Any) -> None:
+    """Post-mortem pdb on ``dump`` talking over ``stdin``/``stdout`` instead of the terminal;
+    ``options`` as for ``Dump.debug``."""
+    dump.debug("pdb", stdin=stdin, stdout=stdout, **options)
+
+
+def _open(address: str) -> socket.socket:
+    if address.startswith("unix:"):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.connect(address[len("unix:"):])
+        except OSError as exc:
+            conn.close()
+            raise RemoteError(f"cannot connect to {address}: {exc.strerror or exc}") from None
+        return conn
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise RemoteError(f"--connect takes HOST:PORT or unix:PATH, not {address!r}")
+    try:
+        return socket.create_connection((host.strip("[]"), int(port)), timeout=30)
+    except OSError as exc:
+        raise RemoteError(f"cannot connect to {address}: {exc.strerror or exc}") from None
+
+
+def connect(address: str, token: str | None, stdin: IO[bytes] | None = None,
+            stdout: IO[bytes] | None = None) -> int:
+    """The client of ``--rdebug``: send the token, then relay ``stdin`` to the session
+    and its output to ``stdout`` until the server ends it. Returns an exit status."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    token = token if token is not None else os.environ.get(auth.TOKEN_ENV)
+    if not token:
+        raise RemoteError(f"--connect needs the token the server printed: --token T or "
+                          f"${auth.TOKEN_ENV}")
+    try:
+        auth.check_token(token)
+    except auth.AuthError as exc:
+        raise RemoteError(str(exc)) from None
+    conn = _open(address)
+    conn.settimeout(None)
+
+    def forward() -> None:
+        try:
+            for line in iter(stdin.readline, b""):
+                conn.sendall(line)
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the session ended first
+
+    with conn:
+        conn.sendall(token.encode("ascii") + b"\n")
+        threading.Thread(target=forward, daemon=True).start()
+        received = False
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            received = True
+            stdout.write(data)
+            stdout.flush()
+    if not received:
+        raise RemoteError(f"{address} closed the connection: wrong token, or not a session")
+    return 0

@@ -1,12 +1,14 @@
-"""Small text helpers shared by ``--print``, ``--list`` and ``--json``.
+"""Small text helpers shared by ``--print``, ``--list``, ``--json`` and the debuggers.
 
 They live in one place so that the one-line summary of an exception reads the
-same in a listing as in the last line of a printed traceback, and so that every
-output bounds a value's repr the same way.
+same in a listing as in the last line of a printed traceback, so that every
+output bounds a value's repr the same way, and so that there is exactly one
+rule (``terminal``) for what of a file's text may reach a terminal.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, List
 
 from ..dumpformat import model
@@ -22,6 +24,31 @@ MAX_INT_BITS = 14_000
 conversion (4300 digits) is about 14,284 bits."""
 
 _HIDDEN_MODULES = ("builtins", "__main__")
+
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_UNSAFE = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+_UNSAFE.update({code: f"\\u{code:04x}" for code in _BIDI})
+_ONE_LINE = str.maketrans(_UNSAFE)
+_LINES = str.maketrans({k: v for k, v in _UNSAFE.items() if chr(k) not in "\t\n"})
+_NEEDS_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069\ud800-\udfff]")
+
+
+def terminal(text: str, lines: bool = False) -> str:
+    """``text`` with everything a terminal would obey written as an escape.
+
+    A file's strings may hold ``ESC`` sequences (window titles, cleared
+    screens, rewritten lines), other C0 and C1 controls, and bidi overrides
+    that reorder what is shown. Each becomes ``\\x1b``-style text, and a lone
+    surrogate becomes ``\\udc80``. ``lines=True`` keeps newlines and tabs, for
+    text that is meant to span lines (source, messages, a whole printed
+    traceback). ``--json`` never goes through here: it stays exact.
+    """
+    if text.isprintable() or (lines and not _NEEDS_LINES.search(text)):
+        return text  # the usual case, decided in C
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(_LINES if lines else _ONE_LINE)
 
 
 def type_name(module: str | None, qualname: str) -> str:

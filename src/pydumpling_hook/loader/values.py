@@ -1,12 +1,16 @@
 """Loader-side stand-ins for the ``model`` types found in a dump's safe body.
 
 The restricted unpickler in ``pydumpling_hook.dumpfile`` calls these factories
-instead of the model classes (see ``FACTORIES``). They exist because a debugger
+instead of the model classes (see ``factories``). They exist because a debugger
 user wants to see the *application's* types: ``whatis order`` should print
 ``<class '__main__.Order'>`` and ``order.total`` should just work, while every
 name, number and string in the file stays untrusted data. So the factories
 validate their arguments, sanitize type names before they become class names,
-and never import anything a file names.
+escape what a terminal would obey, and never import anything a file names.
+
+A file may share one huge string among thousands of values (a few bytes of
+pickle each), and each factory call copies what it keeps. So the calls of one
+load share a ``TextBudget``: past it, kept text shrinks to a short prefix.
 
 What each kind of value answers (the contract presenters such as DAP and HTML
 rely on; every ``repr()`` is bounded and runs no code from the file):
@@ -32,29 +36,48 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
-from ..dumpformat import model
-from .cuts import cut_container
-from .cuttext import CutText
 from .records import integer
-from .text import Shown
+from .text import Shown, terminal
 
 NAME_LIMIT = 200
 """Longest type or frame name kept from a file, in characters."""
+TEXT_LIMIT = 100_000
+"""Longest kept prefix of a cut string or bytes, or of an object's repr (capture keeps
+10,000 and 300 at its default budgets)."""
+TEXT_BUDGET = 32 << 20
+"""Characters the factories of one load keep in all; past that, ``SPENT_LIMIT`` each."""
+SPENT_LIMIT = 80
 MAX_FIELDS = 1000
 """Most field names a record's repr shows (capture keeps at most this many items)."""
+MAX_SNAPSHOT_CLASSES = 10_000
+"""Distinct application types named in this process; further ones share one class."""
 
 
-def clean_text(value: Any, default: str, limit: int = NAME_LIMIT) -> str:
-    """Return ``value`` as a printable, bounded ``str``, or ``default``.
+def clean_text(value: Any, default: str, limit: int = NAME_LIMIT, lines: bool = False) -> str:
+    """Return ``value`` as a printable ``str`` of at most ``limit`` characters, or ``default``.
 
+    The cut comes first, so a 10 MB string costs no more than a short one.
     Names from a file end up as class names, code names and file names, which
     CPython refuses when they hold NUL characters or lone surrogates, and which
-    a terminal would choke on. Escaping them keeps every later step infallible.
+    a terminal would obey when they hold escape sequences: ``terminal`` escapes
+    both (``lines`` keeps newlines and tabs, for messages and reprs).
     """
     if not isinstance(value, str):
         return default
-    text = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    return text[:limit]
+    return terminal(str(value[:limit]), lines)
+
+
+class TextBudget:
+    """What the factories of one load may still copy, in characters."""
+
+    def __init__(self, total: int = TEXT_BUDGET) -> None:
+        self.left = total
+
+    def limit(self, wanted: int) -> int:
+        """How much of a ``wanted``-character text to keep; charged at once."""
+        kept = min(wanted, max(self.left, SPENT_LIMIT))
+        self.left -= kept
+        return kept
 
 
 def clean_count(value: Any) -> int:
@@ -84,13 +107,14 @@ class Snapshot(Shown):
     Captured attributes live in the instance ``__dict__`` so that ``vars()``,
     pudb's variables pane and attribute access all see them; everything the
     loader needs for itself sits in one slot, out of ``vars()``: the repr
-    text, the captured items, the note, and a record's field names.
+    text, the captured items, the note, a record's field names, and the load's
+    ``TextBudget``.
     """
 
     __slots__ = ("__pydumpling__", "__dict__")
 
-    def __init__(self, repr_text: str) -> None:
-        self.__pydumpling__ = (repr_text, None, None, ())
+    def __init__(self, repr_text: str, budget: TextBudget | None = None) -> None:
+        self.__pydumpling__ = (repr_text, None, None, (), budget)
 
     def __setstate__(self, state: Any) -> None:
         if not (isinstance(state, tuple) and len(state) in (3, 4)):
@@ -100,8 +124,11 @@ class Snapshot(Shown):
             self.__dict__.update({k: v for k, v in attrs.items() if isinstance(k, str)})
         fields = state[3] if len(state) == 4 and isinstance(state[3], tuple) else ()
         fields = tuple(f for f in fields[:MAX_FIELDS] if isinstance(f, str) and f in self.__dict__)
-        self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None,
-                               fields)
+        repr_text, budget = self.__pydumpling__[0], self.__pydumpling__[4]
+        if isinstance(note, str):
+            limit = min(len(note), 1000)
+            note = clean_text(note, "", budget.limit(limit) if budget else limit)
+        self.__pydumpling__ = (repr_text, items, note or None, fields, budget)
 
     def _write_repr(self, writer: Any, depth: int) -> None:
         fields = self.__pydumpling__[3]
@@ -148,6 +175,7 @@ class Snapshot(Shown):
 
 
 _snapshot_classes: dict[tuple[str, str, type], type] = {}
+_TOO_MANY = ("<pydumpling>", "UnnamedType")
 
 
 def _identifier(text: str) -> str:
@@ -164,63 +192,12 @@ def snapshot_class(module: Any, qualname: Any, base: type = Snapshot) -> type:
     qualname_s = clean_text(qualname, "UnknownType") or "UnknownType"
     key = (module_s, qualname_s, base)
     cls = _snapshot_classes.get(key)
+    if cls is None and len(_snapshot_classes) >= MAX_SNAPSHOT_CLASSES:
+        module_s, qualname_s = _TOO_MANY  # each class costs a kilobyte or two: bounded
+        key = (module_s, qualname_s, base)
+        cls = _snapshot_classes.get(key)
     if cls is None:
         namespace = {"__slots__": (), "__module__": module_s, "__qualname__": qualname_s}
         cls = type(_identifier(qualname_s), (base,), namespace)
         _snapshot_classes[key] = cls
     return cls
-
-
-def object_snapshot(module: Any = None, qualname: Any = None, repr_text: Any = None) -> Snapshot:
-    """Factory for ``ObjectSnapshot(module, qualname, repr)``; state comes via ``__setstate__``."""
-    cls = snapshot_class(module, qualname)
-    default = f"<{cls.__module__}.{cls.__qualname__} object>"
-    return cls(clean_text(repr_text, default, 100_000))
-
-
-def cut(count: Any = 0, unit: Any = "items") -> model.Cut:
-    """Factory for ``Cut``: a bad count or unit must not break its repr later."""
-    return model.Cut(clean_count(count), clean_text(unit, "items", 40))
-
-
-def redacted(rule: Any = None, hint: Any = None) -> model.Redacted:
-    """Factory for ``Redacted``; the rule kind is a short name or nothing, the hint
-    (the masked text of a partly secret value) a string or bytes or nothing."""
-    if not isinstance(hint, (str, bytes)):
-        hint = None
-    return model.Redacted(clean_text(rule, "", 40) or None, hint)
-
-
-def truncated_str(prefix: Any = "", omitted: Any = 0, tail: Any = "") -> CutText:
-    """Factory for ``TruncatedStr``: a cut string that knows its true length."""
-    return CutText("str", str(prefix) if isinstance(prefix, str) else "", clean_count(omitted),
-                   str(tail) if isinstance(tail, str) else "")
-
-
-def truncated_bytes(prefix: Any = b"", omitted: Any = 0, kind: Any = "bytes",
-                    tail: Any = b"") -> CutText:
-    """Factory for ``TruncatedBytes``."""
-    def data(value: Any) -> bytes:
-        return bytes(value) if isinstance(value, (bytes, bytearray)) else b""
-
-    name = "bytearray" if kind == "bytearray" else "bytes"
-    return CutText(name, data(prefix), clean_count(omitted), data(tail))
-
-
-def value(kind: Any = "", data: Any = None) -> Any:
-    """Factory for ``model.Value``: the real value or summary its kind's builder makes."""
-    from .builders import build  # the builders use this module's classes
-
-    return build(kind, data)
-
-
-FACTORIES = {
-    "ObjectSnapshot": object_snapshot,
-    "Cut": cut,
-    "Redacted": redacted,
-    "TruncatedStr": truncated_str,
-    "TruncatedBytes": truncated_bytes,
-    "CutContainer": cut_container,
-    "Value": value,
-}
-"""What ``dumpfile.read_body(path, classes=FACTORIES)`` builds instead of the model types."""
