@@ -32,8 +32,11 @@ from pydumpling_hook.loader.values import FACTORIES, NOT_CAPTURED, Snapshot
 
 
 def exc_record(exc: BaseException) -> dict:
-    """The real engine's record of ``exc``: what a dump holds, without the file."""
-    snap = snapshot.Snapshot(config.Settings())
+    """The real engine's record of ``exc``: what a dump holds, without the file.
+
+    Without the callers of the catching frame: here they are pytest's, still live.
+    """
+    snap = snapshot.Snapshot(config.Settings(), outer=False)
     record = snap.exception(exc)
     snap.fill_frames([])
     return record

@@ -30,6 +30,7 @@ CO_OPTIMIZED = 0x0001
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 MAX_EXCEPTIONS = 100
 MIN_FRAME_SHARE = 64 << 10
+OUTER_FRAMES = 200
 _GROUP = getattr(builtins, "BaseExceptionGroup", None)
 
 
@@ -79,6 +80,33 @@ def _stack_frames(frame: Any, skip_own: bool = True) -> list:
     return out
 
 
+def _is_live(frame: Any) -> bool:
+    """Whether ``frame`` is on this thread's stack right now (so its values are current)."""
+    current = sys._getframe(1)
+    while current is not None:
+        if current is frame:
+            return True
+        current = current.f_back
+    return False
+
+
+def _outer_frames(tb: Any) -> list:
+    """The live callers of the frame that caught the exception, outermost first.
+
+    A traceback starts at the frame that caught the exception (a framework's
+    request handler, a pool worker's loop, ``@capture``'s wrapper), so a dump
+    written there would end at that frame. Above it, still running while the
+    exception is handled, are the request loop and the server: we record them
+    when they are still on this thread's stack. The catching frame itself may
+    have returned already (pytest reports after ``CallInfo.from_call`` returns),
+    so we test its caller. An excepthook runs after the stack unwound: nothing.
+    """
+    caller = tb.tb_frame.f_back if tb is not None else None
+    if caller is None or not _is_live(caller):
+        return []
+    return _stack_frames(caller)
+
+
 def _position(code: Any, lasti: int) -> Any:
     positions = getattr(code, "co_positions", None)
     if positions is None or lasti < 0:
@@ -89,8 +117,10 @@ def _position(code: Any, lasti: int) -> Any:
 class Snapshot:
     """Builds one dump body. Not reusable: it owns the copier and its budget."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, filenames: Any = None, outer: bool = True) -> None:
         self.settings = settings
+        self.renamed = dict(filenames or {})
+        self.outer = outer
         budgets = settings.budgets
         env_values = frozenset(v for v in os.environ.values() if len(v) > 8) | frozenset(
             v for v in getattr(os, "environb", {}).values() if len(v) > 8)
@@ -130,7 +160,14 @@ class Snapshot:
                     rec["members"].append(linked)
             else:
                 rec[key] = linked
-        return records[id(root)]
+        top = records[id(root)]
+        outer = _outer_frames(root.__traceback__) if self.outer else []
+        if outer:
+            frames, cut, cut_at = _cap(outer, OUTER_FRAMES)
+            self.frames.extend(reversed(frames))
+            top["outer"] = {"frames": [f.record for f in frames], "frames_cut": cut,
+                            "cut_at": cut_at}
+        return top
 
     def _exception_record(self, exc: BaseException, path: str) -> dict:
         cls = type(exc)
@@ -215,7 +252,7 @@ class Snapshot:
         self.filenames.setdefault(filename, frame.f_globals)
         lasti = item.lasti if isinstance(item.lasti, int) else -1
         rec.update({
-            "filename": filename,
+            "filename": self.renamed.get(filename, filename),
             "name": code.co_name,
             "qualname": getattr(code, "co_qualname", code.co_name),
             "module": frame.f_globals.get("__name__"),
@@ -272,7 +309,7 @@ class Snapshot:
             if not text or total + len(text) > budgets.sources_total:
                 continue
             total += len(text)
-            out[filename] = text
+            out[self.renamed.get(filename, filename)] = text
         return out
 
 
@@ -354,15 +391,21 @@ def meta(reason: str, extra: Any = None) -> dict:
 
 
 def take(settings: Any, exc: BaseException | None = None, *, reason: str,
-         extra: Any = None, thread_ident: Any = None) -> tuple[dict, dict, list, Copier]:
+         extra: Any = None, thread_ident: Any = None, filenames: Any = None,
+         outer: bool = True) -> tuple[dict, dict, list, Copier]:
     """Snapshot ``exc`` (or, with ``None``, the live stack).
+
+    ``filenames`` maps a code file name to the name the dump files it under
+    (IPython's ``Cell In[3]`` for a cell's temporary file), source included.
+    ``outer=False`` leaves out the callers of the catching frame (IPython's
+    kernel machinery above a cell, which IPython hides too).
 
     Returns ``(body, summary, frames, copier)``: ``frames`` pairs each
     exception frame record with its live frame, and ``copier`` knows what was
     redacted, both for the opt-in originals.
     """
     started = time.perf_counter()
-    snap = Snapshot(settings)
+    snap = Snapshot(settings, filenames, outer)
     info = meta(reason, extra)
     root = snap.exception(exc) if exc is not None else None
     threads = snap.threads(thread_ident)
