@@ -180,9 +180,32 @@ def _print(args: argparse.Namespace, path: str) -> int:
         exception = dump.exception_record(args.exception)
     try:
         print_body(dump.body, _text_stdout(), args.locals, exception, thread)
+        if args.locals and exception is dump.exception:
+            _print_outer(dump.body, _text_stdout())
     except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
         raise OpenError(f"{path}: corrupt dump (cannot print it: {type(exc).__name__})") from None
     return 0
+
+
+OUTER_HEADING = ("\nCallers of the frame that caught the exception, still running when it "
+                 "was dumped (most recent call last):\n")
+
+
+def _print_outer(body: Dict[str, Any], out: IO[str]) -> None:
+    """``--print --locals``: the request loop and server above the traceback, after it, so
+    that the traceback itself stays exactly what Python printed."""
+    from .printing import Rules, Sources, format_stack
+    from .records import stack
+
+    frames, cut, cut_at = stack((body.get("exception") or {}).get("outer"))
+    if not frames:
+        return
+    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    rules = Rules(str(meta.get("python", "")), meta.get("reason"))
+    out.write(OUTER_HEADING)
+    for chunk in format_stack(frames, Sources(body.get("sources")), rules, True, cut, cut_at):
+        out.write(chunk)
+    out.flush()
 
 
 def _json(path: str) -> int:
