@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--locals", action="store_true", help="with --print: show each frame's variables"
     )
     parser.add_argument(
+        "--full", action="store_true",
+        help="with --json: no export budget (each section is otherwise bounded, and says so)",
+    )
+    parser.add_argument(
         "--latest", action="store_true",
         help="open the newest dump in $PYDUMPLING_DIR (or ./pydumpling-dumps)",
     )
@@ -144,9 +148,15 @@ def _dump_path(args: argparse.Namespace) -> str:
         from .listing import latest
 
         directory = _directory("")
-        path = latest(directory)
+        skipped: List[Any] = []
+        path = latest(directory, skipped)
+        if skipped:
+            newest = skipped[0]
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            _say(f"note: skipped {newest.path}{more}: {newest.summary}")
         if path is None:
-            raise OpenError(f"{directory}: no dumps in this directory")
+            raise OpenError(f"{directory}: no {'readable ' if skipped else ''}dumps in this "
+                            "directory")
         return path
     if not args.file:
         raise UsageError(f"give a dump FILE, --latest or --list (see {PROG} --help)")
@@ -158,6 +168,8 @@ def _check_combinations(args: argparse.Namespace) -> None:
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
     if args.locals and (args.json or args.rdebug or args.list is not None):
         raise UsageError(f"--locals goes with --print (see {PROG} --help)")
+    if args.full and not args.json:
+        raise UsageError(f"--full goes with --json (see {PROG} --help)")
     if args.rdebug and args.debugger not in (None, "pdb"):
         raise UsageError(f"--rdebug serves pdb only (see {PROG} --help)")
     if args.port is not None and not 0 <= args.port <= 65535:
@@ -208,11 +220,14 @@ def _print_outer(body: Dict[str, Any], out: IO[str]) -> None:
     out.flush()
 
 
-def _json(path: str) -> int:
+def _json(args: argparse.Namespace, path: str) -> int:
     from ..dumpformat.dumpfile import read_body, read_header
     from .export import write_json
 
-    write_json(read_header(path), read_body(path), _text_stdout())
+    cut = write_json(read_header(path), read_body(path), _text_stdout(), full=args.full)
+    if cut:
+        _say(f"note: --json cut {', '.join(cut)} to its export budget (see \"export\" in the "
+             "output); --json --full writes everything")
     return 0
 
 
@@ -268,19 +283,48 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
         raise OpenError(str(exc)) from None
 
 
+FATAL_LIMIT = 1 << 20
+
+
+def _fatal(args: argparse.Namespace, path: str) -> int:
+    """A ``.fatal`` file is faulthandler's plain-text report: print it, as ``--print`` would."""
+    if args.json or args.rdebug or args.thread or args.exception or args.locals:
+        raise UsageError(f"{path} is a fatal-error report (plain text): open it alone or with "
+                         "--print")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(FATAL_LIMIT + 1)
+    except OSError as exc:
+        raise OpenError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise OpenError(f"{path}: empty: no fatal error was written (its process may still be "
+                        "running)")
+    from .text import printable
+
+    text = printable(data[:FATAL_LIMIT].decode("utf-8", "replace"))
+    out = _text_stdout()
+    out.write(text if text.endswith("\n") else text + "\n")
+    if len(data) > FATAL_LIMIT:
+        out.write(f"[... the rest is not printed: over {FATAL_LIMIT:,} bytes ...]\n")
+    out.flush()
+    return 0
+
+
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     _check_combinations(args)
     if args.list is not None:
         return _list(args)
     path = _dump_path(args)
+    if path.endswith(".fatal"):
+        return _fatal(args, path)
     from ..dumpformat.dumpfile import read_header
 
     read_header(path)  # a bad file fails here, in one line, before any import of a debugger
     if args.print_ or args.locals:
         return _print(args, path)
     if args.json:
-        return _json(path)
+        return _json(args, path)
     if args.rdebug:
         return _rdebug(args, path)
     return _debug(args, path)

@@ -162,6 +162,25 @@ def _process_state() -> Iterator[None]:
             setattr(linecache, name, value)
 
 
+def banner(dump: Dump) -> str:
+    """One line saying what crashed, where, when, on which host and why it was dumped,
+    from the header's summary, so a session starts with the dump's identity in view."""
+    from .text import as_text, exception_line, one_line, printable
+
+    summary = dump.header.get("summary")
+    summary = summary if isinstance(summary, dict) else {}
+
+    def field(name: str, default: str = "?") -> str:
+        value = summary.get(name)
+        return default if value is None else as_text(value, 200)
+
+    what = exception_line(field("exc_type"), field("message", ""))
+    when = field("time").replace("T", " ")[:19]
+    text = (f"{what} at {field('site', 'an unknown place')}, {when}Z on {field('host')} "
+            f"(pid {field('pid')}, {field('reason')})")
+    return "pydumpling: " + one_line(printable(text), 300)
+
+
 def debug(dump: Dump, debugger: str = "pdb", thread: str | int | None = None,
           exception_path: str | None = None, stdin: IO[str] | None = None,
           stdout: IO[str] | None = None) -> None:
@@ -177,5 +196,8 @@ def debug(dump: Dump, debugger: str = "pdb", thread: str | int | None = None,
     if (stdin is not None or stdout is not None) and debugger != "pdb":
         raise DebuggerUnavailable(f"{debugger} cannot run over a stream; only pdb can")
     target = dump.target(thread=thread, exception_path=exception_path)
+    out = stdout or sys.stdout
+    out.write(banner(dump) + "\n")
+    out.flush()
     with _process_state(), dump.sources_in_linecache():
         _RUNNERS[debugger](target, stdin, stdout)

@@ -42,6 +42,15 @@ def exception_line(type_str: str, message: str | None) -> str:
     return f"{type_str}: {message}"
 
 
+_CONTROL = {c: "?" for c in (*range(32), 127) if chr(c) not in "\n\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters (escape sequences...) replaced by ``?``:
+    a file's text must not be able to drive the user's terminal."""
+    return text.translate(_CONTROL)
+
+
 def one_line(text: str, limit: int = REPR_LIMIT) -> str:
     """Fold ``text`` onto one line and cut it at ``limit`` characters, visibly."""
     text = " ".join(text.split("\n"))

@@ -55,12 +55,23 @@ class NotCaptured:
 NOT_CAPTURED = NotCaptured()
 
 
-class Snapshot:
+class _SnapshotType(type):
+    """``dir()`` of a snapshot class lists nothing of ours: tab completion (rlcompleter,
+    IPython) adds the class's names to the instance's, and those are loader internals."""
+
+    def __dir__(cls) -> list:
+        return []
+
+
+class Snapshot(metaclass=_SnapshotType):
     """Base of the classes that stand for the application's own types.
 
     Captured attributes live in the instance ``__dict__`` so that ``vars()``,
     pudb's variables pane and attribute access all see them; everything the
-    loader needs for itself sits in one slot, out of ``vars()``.
+    loader needs for itself sits in one slot, out of ``vars()`` and ``dir()``.
+    A snapshot with captured items becomes its class's container variant
+    (``SnapshotItems``); one without has no ``__len__`` or ``__iter__`` at all,
+    so debuggers (pudb's variables pane) do not show it as an empty container.
     """
 
     __slots__ = ("__pydumpling__", "__dict__")
@@ -75,6 +86,8 @@ class Snapshot:
         if isinstance(attrs, dict):
             self.__dict__.update({k: v for k, v in attrs.items() if isinstance(k, str)})
         self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None)
+        if items is not None and not isinstance(self, SnapshotItems):
+            self.__class__ = _items_class(type(self))
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails, i.e. for names not captured.
@@ -89,30 +102,32 @@ class Snapshot:
     def __repr__(self) -> str:
         return self.__pydumpling__[0]
 
-    def __bool__(self) -> bool:
-        items = self.__pydumpling__[1]
-        return True if items is None else bool(items)
+    def __dir__(self) -> list:
+        return sorted(self.__dict__)
 
-    def _items(self, operation: str) -> Any:
-        items = self.__pydumpling__[1]
-        if items is None:
-            raise TypeError(f"{type(self).__name__!r} object {operation} (no items captured)")
-        return items
+
+class SnapshotItems(Snapshot):
+    """A snapshot of a container object: its captured items behave like the original's."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.__pydumpling__[1])
 
     def __len__(self) -> int:
-        return len(self._items("has no len()"))
+        return len(self.__pydumpling__[1])
 
     def __iter__(self) -> Any:
-        return iter(self._items("is not iterable"))
+        return iter(self.__pydumpling__[1])
 
     def __getitem__(self, key: Any) -> Any:
-        return self._items("is not subscriptable")[key]
+        return self.__pydumpling__[1][key]
 
     def __contains__(self, value: Any) -> bool:
-        return value in self._items("does not support 'in'")
+        return value in self.__pydumpling__[1]
 
 
-_snapshot_classes: dict[tuple[str, str], type] = {}
+_snapshot_classes: dict[Any, type] = {}
 
 
 def _identifier(text: str) -> str:
@@ -134,6 +149,16 @@ def snapshot_class(module: Any, qualname: Any) -> type:
         cls = type(_identifier(qualname_s), (Snapshot,), namespace)
         _snapshot_classes[key] = cls
     return cls
+
+
+def _items_class(cls: type) -> type:
+    """The container variant of a snapshot class, named and printed like it."""
+    variant = _snapshot_classes.get(cls)
+    if variant is None:
+        namespace = {"__slots__": (), "__module__": cls.__module__,
+                     "__qualname__": cls.__qualname__}
+        variant = _snapshot_classes[cls] = type(cls.__name__, (cls, SnapshotItems), namespace)
+    return variant
 
 
 def object_snapshot(module: Any = None, qualname: Any = None, repr_text: Any = None) -> Snapshot:
