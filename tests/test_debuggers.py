@@ -153,7 +153,7 @@ def test_readme_session(make_dump, tmp_path, debugger):
     assert session.run("args").strip() == "n = 3"
     assert session.run("whatis order").strip() == "<class '__main__.Order'>"
     assert session.run("p order.total").strip() == "12"
-    assert "was not captured" in session.run("p order.nothing")
+    assert "'Order' object has no attribute 'nothing'" in session.run("p order.nothing")
     listing = session.run("ll")
     assert "def outer(n):" in listing and "return inner() + d + n" in listing
     stack = session.run("bt")

@@ -72,6 +72,9 @@ class Snapshot(metaclass=_SnapshotType):
     A snapshot with captured items becomes its class's container variant
     (``SnapshotItems``); one without has no ``__len__`` or ``__iter__`` at all,
     so debuggers (pudb's variables pane) do not show it as an empty container.
+    There is no ``__getattr__``: a name that was not captured fails in CPython's
+    own words, from the user's expression, with no frame of the loader in the
+    traceback a debugger shows.
     """
 
     __slots__ = ("__pydumpling__", "__dict__")
@@ -88,16 +91,6 @@ class Snapshot(metaclass=_SnapshotType):
         self.__pydumpling__ = (self.__pydumpling__[0], items, clean_text(note, "", 1000) or None)
         if items is not None and not isinstance(self, SnapshotItems):
             self.__class__ = _items_class(type(self))
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails, i.e. for names not captured.
-        if name == "__pydumpling__":
-            raise AttributeError(name)
-        note = self.__pydumpling__[2]
-        why = f" ({note})" if note else ""
-        raise AttributeError(
-            f"{type(self).__name__!r} object attribute {name!r} was not captured in the dump{why}"
-        )
 
     def __repr__(self) -> str:
         return self.__pydumpling__[0]
