@@ -19,7 +19,7 @@ from typing import IO, Any, Dict, List, NoReturn, Sequence
 from .._version import __version__
 
 PROG = "pydumpling-open"
-DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
+DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp", "pdbp")
 EXCEPTION_STEPS = "cause, context or members.N"
 
 

@@ -1,8 +1,8 @@
-"""Open pdb, ipdb, pudb or pdbpp post-mortem on a dump's rebuilt exception.
+"""Open pdb, ipdb, pudb, pdbpp or pdbp post-mortem on a dump's rebuilt exception.
 
 Each debugger gets what it expects: pdb on 3.13 and ipdb get the exception
 itself, so that ``exceptions`` walks the chain; pudb wants the
-``(tb, type, value)`` triple; older pdb and pdbpp get the traceback. Before
+``(tb, type, value)`` triple; older pdb, pdbpp and pdbp get the traceback. Before
 3.13, stock pdb cannot walk a chain, so ``exception_path`` opens another
 exception of it: ``"cause"``, ``"context"``, ``"context.cause"``,
 ``"members.0"``... (the same paths as in the originals section).
@@ -11,6 +11,9 @@ pdbpp hijacks ``import pdb`` through a ``.pth`` file when installed, which
 breaks ipdb (and, on 3.13.0, every ``import pdb``). ``stdlib_pdb`` finds the
 real pdb in any case (see there), and ipdb is imported while ``sys.modules``
 maps ``pdb`` to it, so no re-exec with ``PDBPP_HIJACK_PDB=0`` is needed.
+pdbp (the maintained Pdb+ fork) has no ``.pth``; importing it sets its
+classes on the ``pdb`` module of the process that imports it, which is the
+loader's own process here, never the user's program.
 
 A session leaves the process as it found it: linecache entries, hooks, the
 standard streams and ``__main__`` (IPython swaps it) are restored.
@@ -28,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Callable, Iterator
 if TYPE_CHECKING:
     from .dump import Dump
 
-DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
+DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp", "pdbp")
 _HIJACK_DIR = "_pdbpp_path_hack"
 
 
@@ -105,8 +108,16 @@ def _run_pdbpp(exc: BaseException, *_streams: object) -> None:
     pdbpp.post_mortem(exc.__traceback__)
 
 
+def _run_pdbp(exc: BaseException, *_streams: object) -> None:
+    with _stdlib_pdb_imported():  # pdbp patches the pdb it imports: the real one, not pdbpp
+        import pdbp
+
+    pdbp.post_mortem(exc.__traceback__)
+
+
 _RUNNERS: dict[str, Callable[..., None]] = {
     "pdb": _run_pdb, "ipdb": _run_ipdb, "pudb": _run_pudb, "pdbpp": _run_pdbpp,
+    "pdbp": _run_pdbp,
 }
 
 
@@ -123,10 +134,11 @@ def check_available(debugger: str) -> None:
             with _stdlib_pdb_imported():
                 __import__(debugger)
     except ModuleNotFoundError as exc:
-        if debugger == "pdbpp" and sys.version_info >= (3, 13):
+        if debugger == "pdbpp" and sys.version_info[:3] == (3, 13, 0):
             raise DebuggerUnavailable(
-                f"pdbpp does not work on Python {version} (it is not installed for 3.13+); "
-                "use pdb, ipdb or pudb"
+                "pdbpp 0.12.1 cannot run on Python 3.13.0: it copies pdb.itertools and "
+                "pdb._colorize, which 3.13.0's pdb does not have, so the [pdbpp] extra skips "
+                "3.13.0; use pdbp (the maintained fork), pdb, ipdb or pudb"
             ) from None
         if exc.name != debugger:
             raise DebuggerUnavailable(f"{debugger} is broken on Python {version}: {exc}") from None
