@@ -101,7 +101,8 @@ def test_import_stays_light(tmp_path):
     """The extension entry point is there without importing IPython or the loader."""
     code = ("import sys, pydumpling_hook\n"
             "assert callable(pydumpling_hook.load_ipython_extension)\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('IPython', 'pydumpling_hook.'))))")
+            "print(sorted(m for m in sys.modules\n"
+            "             if m.startswith(('IPython', 'pydumpling_hook.'))))")
     result = run_python(["-c", code], env=isolated_env(tmp_path))
     assert result.returncode == 0, result.stderr
     modules = result.stdout
@@ -171,10 +172,13 @@ def test_jupyter_per_site_limit_threads_and_logging(tmp_path):
     calls = ["checkout([1, 2])"] * 5
     book = notebook(
         tmp_path / "storm.ipynb", DEFINE, *calls,
-        "import threading\nt = threading.Thread(target=checkout, args=(['x'],))\nt.start(); t.join()",
-        "import logging\ntry:\n    {}['k']\nexcept KeyError:\n    logging.getLogger('nb').exception('x')",
+        "import threading\n"
+        "t = threading.Thread(target=checkout, args=(['x'],))\nt.start(); t.join()",
+        "import logging\ntry:\n    {}['k']\nexcept KeyError:\n"
+        "    logging.getLogger('nb').exception('x')",
         "import asyncio\nasync def job():\n    raise ValueError('lost')\n"
-        "t = asyncio.ensure_future(job())\nawait asyncio.sleep(0.1)\ndel t\nimport gc; gc.collect()",
+        "t = asyncio.ensure_future(job())\nawait asyncio.sleep(0.1)\n"
+        "del t\nimport gc; gc.collect()",
     )
     execute(book, tmp_path, PYDUMPLING_DIR=str(dumps))
     from pydumpling_hook.dumpformat import dumpfile

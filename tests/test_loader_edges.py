@@ -11,7 +11,7 @@ import socket
 
 import pytest
 from conftest import clean_env, dumps_in, run_python
-from test_debuggers import (APP, LINE_DEBUGGERS, Screen, command, open_session, session_env)
+from test_debuggers import APP, LINE_DEBUGGERS, Screen, command, open_session, session_env
 
 from pydumpling_hook.dumpformat import dumpfile
 

@@ -19,6 +19,7 @@ from collections import deque
 from itertools import islice
 
 from .._version import __version__
+from .callers import live_caller
 from .copier import Copier, copy_frame_locals
 from .writer import utc_stamp
 
@@ -80,33 +81,6 @@ def _stack_frames(frame: Any, skip_own: bool = True) -> list:
     return out
 
 
-def _is_live(frame: Any) -> bool:
-    """Whether ``frame`` is on this thread's stack right now (so its values are current)."""
-    current = sys._getframe(1)
-    while current is not None:
-        if current is frame:
-            return True
-        current = current.f_back
-    return False
-
-
-def _outer_frames(tb: Any) -> list:
-    """The live callers of the frame that caught the exception, outermost first.
-
-    A traceback starts at the frame that caught the exception (a framework's
-    request handler, a pool worker's loop, ``@capture``'s wrapper), so a dump
-    written there would end at that frame. Above it, still running while the
-    exception is handled, are the request loop and the server: we record them
-    when they are still on this thread's stack. The catching frame itself may
-    have returned already (pytest reports after ``CallInfo.from_call`` returns),
-    so we test its caller. An excepthook runs after the stack unwound: nothing.
-    """
-    caller = tb.tb_frame.f_back if tb is not None else None
-    if caller is None or not _is_live(caller):
-        return []
-    return _stack_frames(caller)
-
-
 def _position(code: Any, lasti: int) -> Any:
     positions = getattr(code, "co_positions", None)
     if positions is None or lasti < 0:
@@ -161,7 +135,8 @@ class Snapshot:
             else:
                 rec[key] = linked
         top = records[id(root)]
-        outer = _outer_frames(root.__traceback__) if self.outer else []
+        caller = live_caller(root.__traceback__) if self.outer else None
+        outer = _stack_frames(caller) if caller is not None else []
         if outer:
             frames, cut, cut_at = _cap(outer, OUTER_FRAMES)
             self.frames.extend(reversed(frames))
