@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
     from typing import Any
 
 _site_counts: dict[tuple, int] = {}
+_file_namers: list = []
 _site_dumps: dict[tuple, str] = {}
 _DUMPED_ATTR = "__pydumpling_dump__"
 
@@ -59,8 +60,7 @@ def _skipped(exc: BaseException, settings: config.Settings) -> bool:
 
 
 def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
-                      extra: Any = None, announce: bool = True, filenames: Any = None,
-                      outer: bool = True) -> Any:
+                      extra: Any = None, announce: bool = True, outer: bool = True) -> Any:
     """Dump ``exc`` once, within the per-site limit; return the path or ``None``.
 
     This is the entry every automatic capture point shares. It swallows every
@@ -93,8 +93,7 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
         return None
     try:
         path = write_dump(settings, exc, reason=reason, extra=details,
-                          thread_ident=thread_ident, filenames=filenames,
-                          outer=outer)
+                          thread_ident=thread_ident, outer=outer)
     except CaptureFailed as error:
         warn(f"could not write crash dump: {error}")
         return None
@@ -106,6 +105,24 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
     if announce:
         announce_dump(path)
     return path
+
+
+def name_files(provider: Any) -> None:
+    """Have every dump file some source files under other names: ``provider()`` returns
+    ``{filename: name}`` (the IPython integration names cells ``Cell In[3]``)."""
+    if provider not in _file_namers:
+        _file_namers.append(provider)
+
+
+def file_names() -> dict:
+    """What the registered providers rename; a provider that fails renames nothing."""
+    names: dict = {}
+    for provider in _file_namers:
+        try:
+            names.update(provider())
+        except Exception:
+            pass
+    return names
 
 
 def _ipython_running() -> bool:

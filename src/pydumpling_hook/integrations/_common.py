@@ -18,12 +18,12 @@ if TYPE_CHECKING:  # typing costs milliseconds at interpreter start
 
 
 def capture(exc: Any, reason: str, extra: Any = None, tb: Any = None,
-            announce: bool = True, filenames: Any = None, outer: bool = True) -> Any:
+            announce: bool = True, outer: bool = True) -> Any:
     """Dump ``exc`` through ``engine.points.capture_exception``; return the path or ``None``.
 
     ``tb`` is attached first when the exception arrived without its traceback
-    (``exc_info`` tuples and unraisable hooks carry it separately). ``filenames``
-    and ``outer`` shape the dump (see ``engine.snapshot.take``). Any error
+    (``exc_info`` tuples and unraisable hooks carry it separately). ``outer``
+    is passed on to ``engine.snapshot.take``. Any error
     here is one warning line: the caller is in the middle of the application's
     own error handling.
     """
@@ -31,7 +31,7 @@ def capture(exc: Any, reason: str, extra: Any = None, tb: Any = None,
         if tb is not None and isinstance(exc, BaseException) and exc.__traceback__ is None:
             exc.__traceback__ = tb
         return points.capture_exception(exc, reason, extra=extra, announce=announce,
-                                        filenames=filenames, outer=outer)
+                                        outer=outer)
     except Exception as error:
         points.warn(f"{reason} capture failed: {type(error).__name__}: {error}")
         return None

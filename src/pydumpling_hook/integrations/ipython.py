@@ -10,16 +10,20 @@ is created, and leaves ``set_custom_exc`` to the user.
 
 What IPython shows differs from the raw exception in two ways, and the dump
 follows IPython: the first traceback entry, ``run_code`` itself, is left out
-(IPython hides it too), and a cell's frames are filed under IPython's label,
-``Cell In[3]``, rather than a temporary file name (``/tmp/ipykernel_…/….py``)
-or ``<ipython-input-…>``; the cell's source is embedded under that label, and
-``meta.extra.cells`` keeps the real names. Activation: the ``.pth`` autostart
-(the shell module is imported later and patched then), ``%load_ext
-pydumpling_hook`` or ``pydumpling_hook.install()`` in a cell.
+(IPython hides it too, and the kernel machinery above it), and a cell's
+frames are filed under IPython's label, ``Cell In[3]``, rather than a
+temporary file name (``/tmp/ipykernel_…/….py``) or ``<ipython-input-…>``;
+the cell's source is embedded under that label, and ``meta.extra.cells``
+keeps the real names. Every other dump written in the process (a thread, a
+logged error, ``save_dumping`` in a cell) names cells the same way.
+Activation: the ``.pth`` autostart (the shell module is imported later and
+patched then), ``%load_ext pydumpling_hook`` or ``pydumpling_hook.install()``
+in a cell.
 """
 
 from __future__ import annotations
 
+from ..engine import points
 from . import _patch
 from ._common import announce_dump, capture
 
@@ -29,7 +33,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at interpreter start
 
 TAG = "ipython"
 REASON = "ipython"
-MAX_CELLS = 200
+MAX_CELLS = 1000
 _NOT_DUMPED = ("UsageError",)  # a magic's usage message, not a crash
 _state: dict = {}
 
@@ -39,6 +43,8 @@ def patch(interactiveshell: Any) -> None:
     shell_class = interactiveshell.InteractiveShell
     _patch.wrap(shell_class, "showtraceback", _showtraceback, TAG)
     _state["run_code"] = getattr(shell_class.run_code, "__code__", None)
+    _state["module"] = interactiveshell
+    points.name_files(cell_names)
 
 
 def _showtraceback(original: Any, args: tuple, kwargs: dict) -> Any:
@@ -58,39 +64,51 @@ def _showtraceback(original: Any, args: tuple, kwargs: dict) -> Any:
 
 
 def _dump(shell: Any, exc: BaseException) -> Any:
-    """Dump ``exc`` as IPython shows it: without ``run_code``'s entry, cells by label."""
+    """Dump ``exc`` as IPython shows it: without ``run_code``'s entry or the kernel above it."""
     tb = exc.__traceback__
     hidden = tb is not None and tb.tb_next is not None and tb.tb_frame.f_code is _state.get(
         "run_code")
     if hidden:
         exc.__traceback__ = tb.tb_next
     try:
-        cells = _cell_labels(shell, exc)
-        first = exc.__traceback__.tb_frame.f_code.co_filename if exc.__traceback__ else None
-        extra = {"cell": cells.get(first), "cells": {label: name for name, label in cells.items()}}
-        return capture(exc, REASON, extra=extra, announce=False, filenames=cells,
-                       outer=False)
+        return capture(exc, REASON, extra=_cells_of(exc), announce=False, outer=False)
     finally:
         if hidden:
             exc.__traceback__ = tb
 
 
-def _cell_labels(shell: Any, exc: BaseException) -> dict:
-    """``{filename: "Cell In[3]"}`` for the cells in ``exc``'s traceback, as IPython names them."""
+def _cells_of(exc: BaseException) -> dict:
+    """``meta.extra``: the failing cell's label, and the real file name of each cell in
+    the traceback (``{"Cell In[3]": "/tmp/ipykernel_…/….py"}``)."""
+    names = cell_names()
+    cells: dict = {}
+    first = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        label = names.get(filename)
+        if label is not None:
+            cells[label] = filename
+            first = first or label
+        tb = tb.tb_next
+    return {"cell": first, "cells": cells}
+
+
+def cell_names() -> dict:
+    """``{cell file name: "Cell In[3]"}`` for the running shell's latest cells, as IPython
+    names them in its tracebacks; every dump written in the process files them so."""
+    module = _state.get("module")
+    shell = getattr(module.InteractiveShell, "_instance", None) if module else None
     compiler = getattr(shell, "compile", None)
     known = getattr(compiler, "_filename_map", None)
     if not isinstance(known, dict):
         return {}
-    labels: dict = {}
-    tb = exc.__traceback__
-    while tb is not None and len(labels) < MAX_CELLS:
-        name = tb.tb_frame.f_code.co_filename
-        if name in known and name not in labels:
-            label = _label(compiler, name, known)
-            if label:
-                labels[name] = label
-        tb = tb.tb_next
-    return labels
+    names = {}
+    for name in list(known)[-MAX_CELLS:]:
+        label = _label(compiler, name, known)
+        if label:
+            names[name] = label
+    return names
 
 
 def _label(compiler: Any, name: str, known: dict) -> Any:
