@@ -84,13 +84,6 @@ def test_ipython_threads_and_logging_are_dumped_as_in_a_script(tmp_path):
         assert 'File "Cell In[1]", line 3, in checkout' in printed(dump)
 
 
-def test_plain_repl_keeps_the_interactive_rule(tmp_path):
-    """``python -i`` is not IPython: errors typed at its prompt are still not dumped."""
-    dumps = tmp_path / "dumps"
-    run_python(["-i"], env=clean_env(PYDUMPLING_DIR=str(dumps)), input="1/0\n", cwd=tmp_path)
-    assert dumps_in(dumps) == []
-
-
 def test_load_ext_enables_dumps_in_a_shell_started_without_it(tmp_path):
     cells = "%load_ext pydumpling_hook\n" + DEFINE + "\ncheckout([1])\n"
     result = ipython(tmp_path, cells)
@@ -169,7 +162,7 @@ def test_jupyter_kernel_dumps_each_failing_cell(tmp_path):
     assert "KeyError: 'missing'" in printed(second)
 
 
-def test_jupyter_per_site_limit_threads_and_logging(tmp_path):
+def test_jupyter_per_site_limit_threads_logging_asyncio_unraisable(tmp_path):
     dumps = tmp_path / "dumps"
     calls = ["checkout([1, 2])"] * 5
     book = notebook(
@@ -181,13 +174,16 @@ def test_jupyter_per_site_limit_threads_and_logging(tmp_path):
         "import asyncio\nasync def job():\n    raise ValueError('lost')\n"
         "t = asyncio.ensure_future(job())\nawait asyncio.sleep(0.1)\n"
         "del t\nimport gc; gc.collect()",
+        "class Handle:\n    def __del__(self):\n        raise OSError('close failed')\n"
+        "h = Handle()\ndel h",
     )
     execute(book, tmp_path, PYDUMPLING_DIR=str(dumps))
     from pydumpling_hook.dumpformat import dumpfile
 
     reasons = sorted(dumpfile.read_header(str(d))["summary"]["reason"] for d in dumps_in(dumps))
     # one site (checkout's line) failing in five cells: the per-site limit of 3
-    assert reasons == ["asyncio", "ipython", "ipython", "ipython", "logging", "threading"]
+    assert reasons == ["asyncio", "ipython", "ipython", "ipython", "logging", "threading",
+                       "unraisable"]
 
 
 def test_load_ext_and_install_in_a_notebook(tmp_path):
