@@ -419,7 +419,7 @@ def test_secrets_are_redacted(crash, body):
     assert isinstance(local["headers"]["X-Api-Key"], Redacted)
     assert local["headers"]["Accept"] == "json"
     assert isinstance(local["creds"].attrs["secret"], Redacted)
-    assert data["stats"]["redacted"] == 4
+    assert sum(data["stats"]["redacted"].values()) == 4
     for secret in (b"hunter2-password", b"pw-value-2", b"key-value-3", b"s3cr3t-attr"):
         assert secret not in raw
 

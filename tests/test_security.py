@@ -155,7 +155,7 @@ def test_redacted_values_are_marked_and_counted(crash, body) -> None:
     bystander = next(f for t in data["threads"] for f in t["frames"] if f["name"] == "bystander")
     assert isinstance(bystander["locals"]["password"], Redacted)
     assert data["meta"]["argv"][1:] == ["--password=<redacted>", "--token", "<redacted>"]
-    assert data["stats"]["redacted"] >= len(SECRETS) + 3
+    assert sum(data["stats"]["redacted"].values()) >= len(SECRETS) + 3
 
 
 def test_the_loader_shows_redacted(crash) -> None:
@@ -179,7 +179,7 @@ def test_redaction_can_be_switched_off(crash, body) -> None:
     for secret in (hidden("password"), hidden("dict-token"), hidden("attr"), ENV_VALUE):
         assert secret.encode() in snapshot
     data = body(dump)
-    assert data["stats"]["redacted"] == 0
+    assert sum(data["stats"]["redacted"].values()) == 0
     assert frame(data, "handler")["locals"]["password"] == hidden("password")
 
 
@@ -211,7 +211,7 @@ def test_extra_names(crash, body, how: str) -> None:
     assert [name for name, value in sorted(local.items()) if isinstance(value, Redacted)] == [
         "customer_iban", "password", "ssn_number"]
     assert local["amount"] == 12
-    assert data["stats"]["redacted"] == 3
+    assert sum(data["stats"]["redacted"].values()) == 3
     assert leaks(dumps[0], [hidden("iban"), hidden("ssn"), hidden("password")]) == []
 
 
@@ -239,6 +239,6 @@ f()
     result = run_python([str(script)], env=clean_env(PYDUMPLING_DIR=str(tmp_path / "d")))
     path = Path(result.stdout.strip())
     data = dumpfile.read_body(str(path))
-    assert data["stats"]["redacted"] == 2
+    assert sum(data["stats"]["redacted"].values()) == 2
     assert "password" not in repr(data["stats"]) and "token" not in repr(data["stats"])
     assert "password" not in repr(dumpfile.read_header(str(path)))

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing proc
     from typing import Any, Callable, Mapping
 
 MAGIC = b"\x89PYDUMPLING\r\n\x1a\n\x00\x00"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PICKLE_PROTOCOL = 5
 MAX_HEADER = 1 << 20
 MAX_SECTION = 256 << 20

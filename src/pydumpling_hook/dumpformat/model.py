@@ -37,12 +37,19 @@ class Cut:
 
 
 class Redacted:
-    """Replaces a value whose name looks secret; the value never reaches the file."""
+    """Replaces a value that looked secret; the value never reaches the file.
 
-    __slots__ = ()
+    ``rule`` says which kind of rule hid it (``name``, ``structure``, ``value``,
+    ``propagated``; ``None`` in dumps of format 1), never what it was.
+    """
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: str | None = None) -> None:
+        self.rule = rule
 
     def __reduce__(self) -> tuple:
-        return (Redacted, ())
+        return (Redacted, (self.rule,))
 
     def __repr__(self) -> str:
         return "<redacted>"

@@ -22,10 +22,12 @@ from itertools import islice
 from types import FunctionType, MethodType, ModuleType
 
 from ..dumpformat.model import Cut, ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr
+from . import handlers
+from .redact import Redactor
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
-    from typing import Any, Iterable
+    from typing import Any, Callable
 
 NoneType = type(None)
 ATOMIC = frozenset({int, float, bool, NoneType, complex, type(Ellipsis)})
@@ -46,35 +48,13 @@ TRUSTED_REPR_MODULES = frozenset({
 })
 """Modules whose classes' ``repr`` we trust to be bounded and side-effect free."""
 
-SECRET_WORDS = (
-    "passw", "pwd", "secret", "token", "api_key", "api-key", "apikey", "auth", "cookie",
-    "session", "csrf", "private_key", "private-key", "privatekey", "credential",
-)
-"""A name containing any of these, in any case, is secret (``passw`` covers password
-and passwd). Plain substring tests, not a regex: they run at C speed over all the
-names of a namespace joined together, which matters on every dict we copy."""
-
-
-class SecretNames:
-    """Decides whether a name looks secret; ``extra`` adds the user's own words."""
-
-    __slots__ = ("words",)
-
-    def __init__(self, extra: Iterable[str] = ()) -> None:
-        self.words = tuple(dict.fromkeys(
-            [*SECRET_WORDS, *(w.lower() for w in extra if w)]))
-
-    def search(self, text: str) -> bool:
-        return any(map(text.lower().__contains__, self.words))
-
-
 BUILTIN_BASES = (str, bytes, bytearray, int, float, dict, list, tuple, set, frozenset)
 
 
 class _TypeInfo:
     """What we learn once per type: its names, how to reach its attributes, its repr."""
 
-    __slots__ = ("module", "qualname", "dict_descr", "slots", "trusted_repr", "base")
+    __slots__ = ("module", "qualname", "dict_descr", "slots", "trusted_repr", "base", "handler")
 
     def __init__(self, cls: type) -> None:
         self.module = _type_attr(cls, "__module__", "?")
@@ -96,6 +76,7 @@ class _TypeInfo:
         # object's own repr is what we would format anyway: no need to call it.
         self.trusted_repr = self.base is None and repr_owner is not object and (
             _type_attr(repr_owner, "__module__", "") in TRUSTED_REPR_MODULES)
+        self.handler = handlers.find(cls, self.module, self.qualname)
 
 
 def _type_attr(cls: Any, name: str, default: Any) -> Any:
@@ -114,8 +95,7 @@ def _mro(cls: type) -> tuple:
 class Copier:
     """One copier per dump: it owns the memo (shared references, cycles) and the budget."""
 
-    def __init__(self, budgets: Any, redact: bool = True, redact_names: Iterable[str] = (),
-                 env_values: frozenset = frozenset()) -> None:
+    def __init__(self, budgets: Any, redactor: Redactor | None = None) -> None:
         self.budgets = budgets
         self.depth_limit = budgets.depth
         self.items = budgets.items
@@ -124,17 +104,12 @@ class Copier:
         self.spent = 0
         self.stop_at = budgets.total
         self.cuts = 0
-        self.redacted = 0
         self.errors = 0
         self.memo: dict[int, Any] = {}
         self.keepalive: list = []
         self.tainted: set[int] = set()
         self.types: dict[type, _TypeInfo] = {}
-        self.secret = SecretNames(redact_names) if redact else None
-        self.env_values = env_values if redact else frozenset()
-        self.secret_cache: dict[str, bool] = {}
-        self.names_cache: dict[tuple, bool] = {}
-        self.quoted_env: tuple | None = None
+        self.redactor = redactor if redactor is not None else Redactor(enabled=False)
 
     # -- budget ----------------------------------------------------------
     def allow(self, share: int) -> None:
@@ -145,37 +120,23 @@ class Copier:
     def remaining(self) -> int:
         return max(0, self.budgets.total - self.spent)
 
-    # -- names -----------------------------------------------------------
-    def is_secret(self, name: Any) -> bool:
-        if self.secret is None or type(name) is not str:
-            return False
-        hit = self.secret_cache.get(name)
-        if hit is None:
-            hit = self.secret_cache[name] = self.secret.search(name)
-        return hit
+    # -- redaction -------------------------------------------------------
+    def redact(self, rule: str = "name", value: Any = None) -> Redacted:
+        return self.redactor.redact(rule, value)
 
-    def any_secret(self, names: list) -> bool:
-        """One regex pass over all names: the common case (no secret) costs C time only."""
-        if self.secret is None:
-            return False
-        key = tuple(names)
-        hit = self.names_cache.get(key)
-        if hit is None:
-            joined = "\n".join([n for n in names if type(n) is str])
-            hit = self.names_cache[key] = self.secret.search(joined)
-        return hit
-
-    def redact(self) -> Redacted:
-        self.redacted += 1
-        return Redacted()
+    @property
+    def redacted(self) -> int:
+        """How many values were hidden so far: compared before and after a copy."""
+        return self.redactor.total
 
     def copy_namespace(self, ns: Any, depth: int = 0) -> dict:
         """Copy a name→value mapping (frame locals, attributes), redacting secret names."""
-        check = self.any_secret(list(ns))
+        redactor = self.redactor
+        check = redactor.any_secret_name(list(ns))
         out = {}
         for name, value in ns.items():
-            if check and self.is_secret(name):
-                out[name] = self.redact()
+            if check and redactor.secret_name(name):
+                out[name] = self.redact("name", value)
                 continue
             before = self.redacted
             out[name] = self.copy(value, depth)
@@ -195,14 +156,14 @@ class Copier:
         for arg in list(argv):
             if hide_next:
                 hide_next = False
-                self.redacted += 1
+                self.redact("name", arg)
                 out.append("<redacted>")
                 continue
-            if type(arg) is str and arg.startswith("-") and self.secret is not None:
-                name, equals, _ = arg.partition("=")
-                if self.is_secret(name.lstrip("-")):
+            if type(arg) is str and arg.startswith("-") and self.redactor.enabled:
+                name, equals, value = arg.partition("=")
+                if self.redactor.secret_name(name.lstrip("-")):
                     if equals:
-                        self.redacted += 1
+                        self.redact("name", value)
                         out.append(f"{name}=<redacted>")
                         continue
                     hide_next = True
@@ -248,8 +209,9 @@ class Copier:
 
     def _copy_str(self, value: str) -> Any:
         size = len(value)
-        if size > 8 and value in self.env_values:
-            return self.redact()
+        hidden = self.redactor.check_text(value)
+        if hidden is not None:
+            return hidden
         if size <= self.string and (size <= KEEP_ALWAYS or self.spent < self.stop_at):
             self.spent += size + SCALAR_COST
             return value
@@ -260,8 +222,10 @@ class Copier:
 
     def _copy_bytes(self, value: Any, cls: type) -> Any:
         size = len(value)
-        if size > 8 and cls is bytes and value in self.env_values:
-            return self.redact()  # os.environ keeps its values as bytes too
+        if cls is bytes:  # os.environ keeps its values as bytes too
+            hidden = self.redactor.check_text(value)
+            if hidden is not None:
+                return hidden
         keep = self.nbytes if self.spent < self.stop_at else KEEP_ALWAYS
         if size <= keep:
             self.spent += size + SCALAR_COST
@@ -291,7 +255,7 @@ class Copier:
         longest = max(lengths, default=0)
         if longest > KEEP_ALWAYS and (longest > self.string or self._over_budget()):
             return False
-        if self.env_values and not self.env_values.isdisjoint(strs):
+        if not self.redactor.texts_clean(strs):
             return False
         self.spent += sum(lengths) + SCALAR_COST * len(items)
         return True
@@ -307,10 +271,12 @@ class Copier:
         out: list = []
         self.memo[id(value)] = out
         self.spent += CONTAINER_COST
-        if self._scalars_fast(head):
+        hide = self.redactor.secret_pair(head) if len(head) == 2 else -1
+        if hide < 0 and self._scalars_fast(head):
             out.extend(head)
         else:
-            out.extend([self.copy(item, depth + 1) for item in head])
+            out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
+                        for i, item in enumerate(head)])
         if total > n:
             self.cuts += 1
             out.append(Cut(total - n))
@@ -321,12 +287,14 @@ class Copier:
         n = self._cut_count(total)
         head = list(islice(value, n))
         self.spent += CONTAINER_COST
-        if not self._scalars_fast(head):
+        hide = self.redactor.secret_pair(head) if cls is tuple and len(head) == 2 else -1
+        if hide >= 0 or not self._scalars_fast(head):
             if cls is tuple:
                 # A tuple cannot be created before its items, so a cycle through it
                 # is cut rather than followed.
                 self.memo[id(value)] = self._summary(value, "cycle through a tuple")
-            head = [self.copy(item, depth + 1) for item in head]
+            head = [self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
+                    for i, item in enumerate(head)]
         if total > n:
             self.cuts += 1
             head.append(Cut(total - n))
@@ -344,7 +312,8 @@ class Copier:
         self.memo[id(value)] = out
         self.spent += CONTAINER_COST
         keys = list(islice(value, n)) if total > n else list(value)
-        secret = self.any_secret(keys)
+        redactor = self.redactor
+        secret = redactor.any_secret_name(keys)
         if not secret and self._scalars_fast(keys):
             vals = list(islice(value.values(), n))
             if self._scalars_fast(vals):
@@ -358,8 +327,8 @@ class Copier:
                 item = value[key]
             except Exception:
                 continue
-            if secret and self.is_secret(key):
-                out[self.copy(key, depth + 1)] = self.redact()
+            if secret and redactor.secret_name(key):
+                out[self.copy(key, depth + 1)] = self.redact("name", item)
                 continue
             try:
                 out[self.copy(key, depth + 1)] = self.copy(item, depth + 1)
@@ -383,19 +352,12 @@ class Copier:
         if info.trusted_repr:
             try:
                 text = repr(value)
-                if type(text) is str and not self._shows_env_value(text):
+                if type(text) is str and not self.redactor.quotes_secret(text):
                     limit = self.budgets.repr
                     return text if len(text) <= limit else text[:limit] + "…"
             except Exception:
                 pass
         return f"<{info.module}.{info.qualname} object at {id(value):#x}>"
-
-    def _shows_env_value(self, text: str) -> bool:
-        """Whether a repr quotes an environment variable's value (``repr(os.environ)``)."""
-        if self.quoted_env is None:
-            self.quoted_env = tuple(q for v in self.env_values if type(v) is str
-                                    for q in (f"'{v}'", f'"{v}"'))
-        return len(text) > 10 and any(map(text.__contains__, self.quoted_env))
 
     def _builtin_subclass_repr(self, value: Any, info: _TypeInfo) -> str:
         """Repr of e.g. a str or dict subclass built from the base type, never its own
@@ -404,7 +366,7 @@ class Copier:
         limit = self.budgets.repr
         if base in (str, bytes, bytearray):
             head = base.__getitem__(value, slice(0, limit))
-            if base is not bytearray and base(head) in self.env_values:
+            if base is not bytearray and self.redactor.check_text(base(head)) is not None:
                 head = type(head)()  # a str subclass holding a secret: show no content
             return f"{info.qualname}({head!r}{'…' if base.__len__(value) > limit else ''})"
         if base in (int, float):
@@ -430,8 +392,20 @@ class Copier:
             return f"<int with {value.bit_length():,} bits>"
         return self._repr(value, info)
 
-    def _copy_object(self, value: Any, cls: type, depth: int) -> ObjectSnapshot:
+    def _copy_object(self, value: Any, cls: type, depth: int) -> Any:
         info = self.type_info(cls)
+        if info.handler is not None:
+            return info.handler(self, value, info, depth)
+        return self.object_snapshot(value, info, depth, items=lambda: self._base_items(value, info))
+
+    def object_snapshot(self, value: Any, info: _TypeInfo, depth: int,
+                        items: Callable[[], tuple] | None = None) -> ObjectSnapshot:
+        """The generic copy of an object: its repr, its attributes read from ``__dict__``
+        and slots, and, if ``items()`` gives ``(content, true_length)``, that content.
+
+        Handlers call this too, adding what they know about their type.
+        """
+        cls = type(value)
         redacted_before = self.redacted
         snap = ObjectSnapshot(info.module, info.qualname, self._repr(value, info))
         self.memo[id(value)] = snap
@@ -457,15 +431,15 @@ class Copier:
                 continue
             if attrs is None:
                 attrs = {}
-            attrs[name] = self.redact() if self.is_secret(name) else self.copy(
-                slot_value, depth + 1)
+            attrs[name] = self.redact("name", slot_value) if self.redactor.secret_name(
+                name) else self.copy(slot_value, depth + 1)
         snap.attrs = attrs
-        items = self._container_items(value, info.base)
-        if items is not None:
-            self.keepalive.append(items)  # its id is in the memo: it must not be reused
-            total = len(value) if info.base is None else info.base.__len__(value)
-            copy = self._copy_dict if type(items) is dict else self._copy_list
-            snap.items = copy(items, depth, total)
+        content = items() if items is not None else None
+        if content is not None:
+            kept, total = content
+            self.keepalive.append(kept)  # its id is in the memo: it must not be reused
+            copy = self._copy_dict if type(kept) is dict else self._copy_list
+            snap.items = copy(kept, depth, total)
             if info.base is tuple:
                 self._redact_fields(cls, snap.items)
         if self.redacted != redacted_before:
@@ -478,25 +452,27 @@ class Copier:
     def _redact_fields(self, cls: type, items: list) -> None:
         """A namedtuple's items are attributes by name (``creds.password``): redact those."""
         fields = _type_attr(cls, "_fields", None)
-        if type(fields) is tuple and self.any_secret(list(fields)):
+        redactor = self.redactor
+        if type(fields) is tuple and redactor.any_secret_name(list(fields)):
             for i, name in enumerate(fields[:len(items)]):
-                if self.is_secret(name) and not isinstance(items[i], Cut):
-                    items[i] = self.redact()
+                if redactor.secret_name(name) and not isinstance(items[i], Cut):
+                    items[i] = self.redact("name", items[i])
 
-    def _container_items(self, value: Any, base: Any) -> Any:
-        """Contents of container subclasses (OrderedDict, deque...), read through the base
-        type's C methods so no override runs, and never more than the item budget."""
-        limit = self.items
+    def _base_items(self, value: Any, info: _TypeInfo) -> tuple | None:
+        """Content and true length of a builtin container's subclass (OrderedDict, a list
+        subclass...), read through the base type's C methods so no override runs, and
+        never more than the item budget."""
+        base = info.base
+        if base not in (dict, list, tuple, set, frozenset):
+            return None
         try:
             if base is dict:
-                return dict(islice(dict.items(value), limit))
-            if base in (list, tuple, set, frozenset):
-                return list(islice(base.__iter__(value), limit))
-            if type(value).__name__ == "deque" and type(value).__module__ == "collections":
-                return list(islice(value, limit))
+                kept: Any = dict(islice(dict.items(value), self.items))
+            else:
+                kept = list(islice(base.__iter__(value), self.items))
+            return kept, base.__len__(value)
         except Exception:
             return None
-        return None
 
 
 def copy_frame_locals(frame: Any) -> Any:

@@ -32,6 +32,7 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
     ``MAX_VALUE`` are skipped rather than pickled whole.
     """
     dumps = _picklers(copier)
+    redactor = copier.redactor
     out: dict[str, bytes] = {}
     total = 0
     for path, index, record, frame in frames:
@@ -42,9 +43,9 @@ def pickle_originals(frames: Iterable[tuple], copier: Any) -> dict[str, bytes]:
         except Exception:
             continue
         for name, value in namespace.items():
-            if copier.is_secret(name) or id(value) in copier.tainted or (
+            if redactor.secret_name(name) or id(value) in copier.tainted or (
                     isinstance(value, _BIG_BUFFERS) and len(value) > MAX_VALUE) or (
-                    type(value) is str and value in copier.env_values):
+                    type(value) is str and redactor.text_rule(value)):
                 continue
             data = _pickle_one(value, dumps)
             if data is None or len(data) > MAX_VALUE or total + len(data) > MAX_TOTAL:
@@ -66,21 +67,24 @@ class _Guard:
     secret-looking field, and strings or bytes equal to an environment value.
     """
 
-    def __init__(self, copier: Any) -> None:
-        self.copier = copier
+    def __init__(self, redactor: Any) -> None:
+        self.redactor = redactor
 
     def __call__(self, obj: Any) -> None:
         kind = type(obj)
-        copier = self.copier
+        redactor = self.redactor
         if kind is str or kind is bytes:
-            if len(obj) > 8 and obj in copier.env_values:
+            if redactor.text_rule(obj):
                 raise _HoldsSecret
         elif kind is dict:
-            if copier.any_secret(list(obj)) and any(map(copier.is_secret, obj)):
+            if redactor.any_secret_name(list(obj)) and any(map(redactor.secret_name, obj)):
                 raise _HoldsSecret
-        elif isinstance(obj, tuple) and kind is not tuple:
+        elif kind is tuple or kind is list:
+            if redactor.secret_pair(obj) >= 0:
+                raise _HoldsSecret
+        elif isinstance(obj, tuple):
             fields = getattr(kind, "_fields", None)
-            if isinstance(fields, tuple) and copier.any_secret(list(fields)):
+            if isinstance(fields, tuple) and redactor.any_secret_name(list(fields)):
                 raise _HoldsSecret
         return None
 
@@ -99,9 +103,9 @@ def _guarded_dumps(base: Any, guard: _Guard, **options: Any) -> Any:
 
 
 def _picklers(copier: Any = None) -> list:
-    redacting = copier is not None and (copier.secret is not None or copier.env_values)
+    redacting = copier is not None and copier.redactor.enabled
     if redacting:
-        found = [_guarded_dumps(pickle.Pickler, _Guard(copier))]
+        found = [_guarded_dumps(pickle.Pickler, _Guard(copier.redactor))]
     else:
         found = [lambda v: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)]
     try:
@@ -109,7 +113,7 @@ def _picklers(copier: Any = None) -> list:
     except Exception:
         return found
     if redacting:
-        found.append(_guarded_dumps(dill.Pickler, _Guard(copier), recurse=False))
+        found.append(_guarded_dumps(dill.Pickler, _Guard(copier.redactor), recurse=False))
     else:
         found.append(lambda v: dill.dumps(v, protocol=pickle.HIGHEST_PROTOCOL, recurse=False))
     return found

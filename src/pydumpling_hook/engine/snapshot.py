@@ -21,6 +21,7 @@ from itertools import islice
 from .._version import __version__
 from .callers import live_caller
 from .copier import Copier, copy_frame_locals
+from .redact import Redactor
 from .writer import utc_stamp
 
 TYPE_CHECKING = False
@@ -96,9 +97,9 @@ class Snapshot:
         self.renamed = dict(filenames or {})
         self.outer = outer
         budgets = settings.budgets
-        env_values = frozenset(v for v in os.environ.values() if len(v) > 8) | frozenset(
-            v for v in getattr(os, "environb", {}).values() if len(v) > 8)
-        self.copier = Copier(budgets, settings.redact, settings.redact_names, env_values)
+        environ = dict(os.environ) if settings.redact else {}
+        environ.update(getattr(os, "environb", {}) if settings.redact else {})
+        self.copier = Copier(budgets, Redactor(settings.redact, settings.redact_names, environ))
         self.frames: list[_Frame] = []
         self.filenames: dict[str, Any] = {}
         self.frame_copies: dict[int, tuple] = {}
@@ -150,9 +151,8 @@ class Snapshot:
             message = str(exc)
         except Exception:
             message = f"<str() of {cls.__name__} failed>"
-        if len(message) > 8 and message in self.copier.env_values:
-            self.copier.redact()  # raise KeyError(os.environ["API_TOKEN"])-style messages
-            message = "<redacted>"
+        if self.copier.redactor.check_text(message) is not None:
+            message = "<redacted>"  # raise KeyError(os.environ["API_TOKEN"])-style messages
         notes = getattr(exc, "__notes__", None) if "__notes__" in getattr(exc, "__dict__", {}) \
             else None
         frames, cut, cut_at = _cap(_tb_frames(exc.__traceback__), self.settings.budgets.frames)
@@ -391,7 +391,7 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
         info["extra"] = copier.copy(info["extra"])
     info["argv"] = copier.copy_argv(info["argv"])
     body = {
-        "format": 1,
+        "format": 2,
         "meta": info,
         "exception": root,
         "threads": threads,
@@ -404,7 +404,7 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
             originals.extend((rec["path"], i, f) for i, f in enumerate(rec["frames"]))
     live_frames = {id(f.record): f.frame for f in snap.frames + live}
     body["stats"] = {
-        "redacted": copier.redacted,
+        "redacted": dict(copier.redactor.counts),
         "cuts": copier.cuts,
         "copy_errors": copier.errors,
         "spent": copier.spent,

@@ -166,9 +166,9 @@ def cut(count: Any = 0, unit: Any = "items") -> model.Cut:
     return model.Cut(clean_count(count), clean_text(unit, "items", 40))
 
 
-def redacted() -> model.Redacted:
-    """Factory for ``Redacted``."""
-    return model.Redacted()
+def redacted(rule: Any = None) -> model.Redacted:
+    """Factory for ``Redacted``; the rule kind is a short name or nothing."""
+    return model.Redacted(clean_text(rule, "", 40) or None)
 
 
 def truncated_str(prefix: Any = "", omitted: Any = 0) -> model.TruncatedStr:
