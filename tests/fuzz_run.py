@@ -94,7 +94,8 @@ class Outcome(NamedTuple):
     def problem(self) -> str | None:
         """What is wrong with this outcome for a user, or ``None``.
 
-        Acceptable: a clean open (exit 0, output, nothing on stderr) or exit 1
+        Acceptable: a clean open (exit 0, output, nothing on stderr but ``note:`` lines,
+        such as ``--json`` saying which sections its budget cut) or exit 1
         with exactly one ``pydumpling-open: error: ...`` line that is not an
         internal error (a bug of ours wearing a one-line coat).
         """
@@ -106,7 +107,8 @@ class Outcome(NamedTuple):
         if self.unsafe or UNSAFE.search(self.stderr):
             return "a terminal control reached the output"
         if self.rc == 0:
-            return None if self.stdout_chars and not lines else "exit 0 without clean output"
+            notes_only = all(line.startswith("pydumpling-open: note: ") for line in lines)
+            return None if self.stdout_chars and notes_only else "exit 0 without clean output"
         if self.rc != 1 or len(lines) != 1 or not lines[0].startswith("pydumpling-open: error: "):
             return f"exit {self.rc} with {len(lines)} stderr lines"
         if "internal error" in lines[0]:

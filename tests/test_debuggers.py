@@ -8,6 +8,7 @@ source shown comes from the dump.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import linecache
 import re
@@ -64,8 +65,9 @@ def start():
 start()
 """
 
-PROMPTS = {"pdb": r"\(Pdb\) ", "ipdb": r"ipdb> ", "pdbpp": r"\(Pdb\+\+\) "}
-PDBPP_BROKEN = sys.version_info >= (3, 13)
+PROMPTS = {"pdb": r"\(Pdb\) ", "ipdb": r"ipdb> ", "pdbpp": r"\(Pdb\+\+\) ",
+           "pdbp": r"\(Pdb\+\) "}
+PDBPP_MISSING = importlib.util.find_spec("pdbpp") is None
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>])|\r")
 """Terminal control sequences (colours, prompt_toolkit's redraws) and carriage returns."""
 
@@ -120,9 +122,9 @@ def open_session(dump: Path, home: Path, debugger: str, *args: str) -> Session:
 
 
 LINE_DEBUGGERS = [
-    "pdb", "ipdb",
+    "pdb", "ipdb", "pdbp",
     pytest.param("pdbpp", marks=pytest.mark.skipif(
-        PDBPP_BROKEN, reason="pdbpp 0.12 cannot import on Python 3.13")),
+        PDBPP_MISSING, reason="pdbpp is not installed (the [pdbpp] extra skips 3.13.0)")),
 ]
 
 
@@ -131,7 +133,8 @@ def test_readme_session(make_dump, tmp_path, debugger):
     dump = make_dump(APP)
     session = open_session(dump, tmp_path, debugger)
     assert "c = a + b" in session.opening
-    assert re.search(r"crash\.py\(9\)\s*inner\(\)", session.opening)
+    where = r"9\s+->\s+c = a \+ b" if debugger == "pdbp" else r"crash\.py\(9\)\s*inner\(\)"
+    assert re.search(where, session.opening)  # pdbp opens in sticky mode: the listing
     assert session.run("p a").strip() == "1"
     assert session.run("p b").strip() == "'2'"
     assert "c = a + b" in session.run("ll")
@@ -140,7 +143,7 @@ def test_readme_session(make_dump, tmp_path, debugger):
     assert session.run("args").strip() == "n = 3"
     assert session.run("whatis order").strip() == "<class '__main__.Order'>"
     assert session.run("p order.total").strip() == "12"
-    assert "was not captured" in session.run("p order.nothing")
+    assert "'Order' object has no attribute 'nothing'" in session.run("p order.nothing")
     listing = session.run("ll")
     assert "def outer(n):" in listing and "return inner() + d + n" in listing
     stack = session.run("bt")
@@ -206,8 +209,8 @@ def test_ipdb_exceptions_command_walks_the_chain(make_dump, tmp_path):
     assert session.quit() == 0
 
 
-@pytest.mark.skipif(not PDBPP_BROKEN, reason="pdbpp imports below 3.13")
-def test_pdbpp_fails_cleanly_on_313(make_dump, tmp_path):
+@pytest.mark.skipif(not PDBPP_MISSING, reason="pdbpp is installed here")
+def test_pdbpp_fails_cleanly_where_missing(make_dump, tmp_path):
     dump = make_dump(APP)
     result = subprocess.run(command(dump, "--debugger", "pdbpp"), env=session_env(tmp_path),
                             capture_output=True, text=True, timeout=60)
@@ -323,6 +326,47 @@ def test_pdb_opens_a_thread_stack(make_dump, tmp_path):
             break
         session.run("up")
     assert shown == "('waiting', 'job-1')"
+    assert session.quit() == 0
+
+
+def test_all_extra_leaves_import_pdb_alone():
+    """pdbpp's .pth takes over ``import pdb`` for the whole environment: not in [all]."""
+    from importlib.metadata import requires
+
+    wanted = [r for r in requires("pydumpling-hook") or ()
+              if "extra == 'all'" in r.replace('"', "'")]
+    assert wanted and not any(r.startswith("pdbpp") for r in wanted), wanted
+
+
+USER_PROGRAM = """\
+import pdb
+import sys
+
+import ipdb
+
+print("pdb is", pdb.__file__)
+
+
+def compute():
+    secret_sauce = 41
+    return secret_sauce / 0
+
+
+try:
+    compute()
+except ZeroDivisionError:
+    ipdb.post_mortem(sys.exc_info()[2])
+"""
+
+
+@pytest.mark.skipif(not PDBPP_MISSING, reason="pdbpp is installed here: it hijacks import pdb")
+def test_users_own_ipdb_post_mortem_where_pdbpp_is_not_installed(tmp_path):
+    """What [all] installs must leave the user's ``import pdb`` and ``ipdb`` as they are."""
+    script = tmp_path / "user.py"
+    script.write_text(USER_PROGRAM)
+    session = Session([sys.executable, str(script)], session_env(tmp_path), "ipdb")
+    assert re.search(r"pdb is \S+/lib/python3\.\d+/pdb\.py", session.opening), session.opening
+    assert session.run("p secret_sauce + 1").strip() == "42"
     assert session.quit() == 0
 
 

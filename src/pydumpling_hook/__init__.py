@@ -18,6 +18,9 @@ _LAZY = {
     "save_dumping": "api", "dump_current_traceback": "api", "dump": "api",
     "catch_any_exception": "api", "load_dumpling": "api", "debug_dumpling": "api",
     "load": "loader", "capture": "decorator",
+    # %load_ext pydumpling_hook: IPython looks these up, and only then are they imported
+    "load_ipython_extension": "integrations.ipython",
+    "unload_ipython_extension": "integrations.ipython",
 }
 
 __all__ = ["__version__", "install", "uninstall", "is_installed", *_LAZY]

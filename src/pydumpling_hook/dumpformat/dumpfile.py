@@ -150,6 +150,23 @@ def read_header(path: str) -> dict:
         return _read_header_from(fh, path)
 
 
+def expected_size(path: str) -> tuple[dict, int]:
+    """The header and the file size its section table promises.
+
+    A file shorter than that was cut (a full disk, a copy interrupted), which
+    ``--list`` shows without decoding any section.
+    """
+    with _open(path) as fh:
+        header = _read_header_from(fh, path)
+        end = fh.tell()
+    for entry in header["sections"]:
+        length = entry.get("length") if isinstance(entry, dict) else None
+        if not isinstance(length, int) or not 0 <= length <= MAX_SKIP:
+            raise DumpError(f"{path}: corrupt dump (bad section table)")
+        end += length
+    return header, end
+
+
 def _read_section(path: str, name: str) -> bytes | None:
     """Return the decompressed bytes of one section, checked against its header entry."""
     with _open(path) as fh:

@@ -11,7 +11,7 @@ import os
 import sys
 
 from ..dumpformat import dumpfile
-from . import snapshot, writer
+from . import points, snapshot, writer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -24,17 +24,21 @@ class CaptureFailed(Exception):
 
 def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
                filename: str | None = None, extra: Any = None,
-               thread_ident: Any = None, label: str | None = None) -> str:
+               thread_ident: Any = None, label: str | None = None,
+               outer: bool = True) -> str:
     """Capture ``exc`` (``None``: the live stacks) and write it; return the path.
 
     ``label`` replaces the thread name in the generated file name (the
-    pytest plugin puts the test id there).
+    pytest plugin puts the test id there); ``outer=False`` leaves out the
+    catching frame's callers (IPython's kernel, see ``snapshot.take``). Source
+    files are named as ``points.file_names()`` says (IPython's cells).
     """
     old_limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(old_limit + 500)
         body, summary, frames, copier = snapshot.take(
-            settings, exc, reason=reason, extra=extra, thread_ident=thread_ident)
+            settings, exc, reason=reason, extra=extra, thread_ident=thread_ident,
+            filenames=points.file_names(), outer=outer)
         originals = None
         if settings.originals:
             from .originals import pickle_originals

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
     from typing import Any
 
 _site_counts: dict[tuple, int] = {}
+_file_namers: list = []
 _site_dumps: dict[tuple, str] = {}
 _DUMPED_ATTR = "__pydumpling_dump__"
 
@@ -59,7 +60,7 @@ def _skipped(exc: BaseException, settings: config.Settings) -> bool:
 
 
 def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
-                      extra: Any = None, announce: bool = True) -> Any:
+                      extra: Any = None, announce: bool = True, outer: bool = True) -> Any:
     """Dump ``exc`` once, within the per-site limit; return the path or ``None``.
 
     This is the entry every automatic capture point shares. It swallows every
@@ -71,7 +72,7 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
     settings = config.current()
     if already_dumped(exc) or _skipped(exc, settings):
         return None
-    if hasattr(sys, "ps1") and not settings.interactive:
+    if hasattr(sys, "ps1") and not settings.interactive and not _ipython_running():
         return None
     site = _site(exc)
     seen = _site_counts[site] = _site_counts.get(site, 0) + 1
@@ -92,7 +93,7 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
         return None
     try:
         path = write_dump(settings, exc, reason=reason, extra=details,
-                          thread_ident=thread_ident)
+                          thread_ident=thread_ident, outer=outer)
     except CaptureFailed as error:
         warn(f"could not write crash dump: {error}")
         return None
@@ -104,6 +105,37 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
     if announce:
         announce_dump(path)
     return path
+
+
+def name_files(provider: Any) -> None:
+    """Have every dump file some source files under other names: ``provider()`` returns
+    ``{filename: name}`` (the IPython integration names cells ``Cell In[3]``)."""
+    if provider not in _file_namers:
+        _file_namers.append(provider)
+
+
+def file_names() -> dict:
+    """What the registered providers rename; a provider that fails renames nothing."""
+    names: dict = {}
+    for provider in _file_namers:
+        try:
+            names.update(provider())
+        except Exception:
+            pass
+    return names
+
+
+def _ipython_running() -> bool:
+    """A kernel or ``ipython`` defines ``sys.ps1`` too, but is not the REPL of the rule:
+    a cell's error never reaches the excepthook (the IPython integration dumps it),
+    and threads, logging and asyncio in a kernel are the user's program."""
+    module = sys.modules.get("IPython.core.interactiveshell")
+    if module is None:
+        return False
+    try:
+        return bool(module.InteractiveShell.initialized())
+    except Exception:
+        return False
 
 
 def _record_storms() -> None:

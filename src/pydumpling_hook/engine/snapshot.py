@@ -19,6 +19,7 @@ from collections import deque
 from itertools import islice
 
 from .._version import __version__
+from .callers import live_caller
 from .copier import Copier, copy_frame_locals
 from .redact import Redactor
 from .writer import utc_stamp
@@ -31,6 +32,7 @@ CO_OPTIMIZED = 0x0001
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 MAX_EXCEPTIONS = 100
 MIN_FRAME_SHARE = 64 << 10
+OUTER_FRAMES = 200
 _GROUP = getattr(builtins, "BaseExceptionGroup", None)
 
 
@@ -90,8 +92,10 @@ def _position(code: Any, lasti: int) -> Any:
 class Snapshot:
     """Builds one dump body. Not reusable: it owns the copier and its budget."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, filenames: Any = None, outer: bool = True) -> None:
         self.settings = settings
+        self.renamed = dict(filenames or {})
+        self.outer = outer
         budgets = settings.budgets
         environ = dict(os.environ) if settings.redact else {}
         environ.update(getattr(os, "environb", {}) if settings.redact else {})
@@ -132,7 +136,15 @@ class Snapshot:
                     rec["members"].append(linked)
             else:
                 rec[key] = linked
-        return records[id(root)]
+        top = records[id(root)]
+        caller = live_caller(root.__traceback__) if self.outer else None
+        outer = _stack_frames(caller) if caller is not None else []
+        if outer:
+            frames, cut, cut_at = _cap(outer, OUTER_FRAMES)
+            self.frames.extend(reversed(frames))
+            top["outer"] = {"frames": [f.record for f in frames], "frames_cut": cut,
+                            "cut_at": cut_at}
+        return top
 
     def _exception_record(self, exc: BaseException, path: str) -> dict:
         cls = type(exc)
@@ -217,7 +229,7 @@ class Snapshot:
         self.filenames.setdefault(filename, frame.f_globals)
         lasti = item.lasti if isinstance(item.lasti, int) else -1
         rec.update({
-            "filename": filename,
+            "filename": self.renamed.get(filename, filename),
             "name": code.co_name,
             "qualname": getattr(code, "co_qualname", code.co_name),
             "module": frame.f_globals.get("__name__"),
@@ -274,7 +286,7 @@ class Snapshot:
             if not text or total + len(text) > budgets.sources_total:
                 continue
             total += len(text)
-            out[filename] = text
+            out[self.renamed.get(filename, filename)] = text
         return out
 
 
@@ -356,15 +368,21 @@ def meta(reason: str, extra: Any = None) -> dict:
 
 
 def take(settings: Any, exc: BaseException | None = None, *, reason: str,
-         extra: Any = None, thread_ident: Any = None) -> tuple[dict, dict, list, Copier]:
+         extra: Any = None, thread_ident: Any = None, filenames: Any = None,
+         outer: bool = True) -> tuple[dict, dict, list, Copier]:
     """Snapshot ``exc`` (or, with ``None``, the live stack).
+
+    ``filenames`` maps a code file name to the name the dump files it under
+    (IPython's ``Cell In[3]`` for a cell's temporary file), source included.
+    ``outer=False`` leaves out the callers of the catching frame (IPython's
+    kernel machinery above a cell, which IPython hides too).
 
     Returns ``(body, summary, frames, copier)``: ``frames`` pairs each
     exception frame record with its live frame, and ``copier`` knows what was
     redacted, both for the opt-in originals.
     """
     started = time.perf_counter()
-    snap = Snapshot(settings)
+    snap = Snapshot(settings, filenames, outer)
     info = meta(reason, extra)
     root = snap.exception(exc) if exc is not None else None
     threads = snap.threads(thread_ident)

@@ -25,6 +25,7 @@ _ON_IMPORT = {
     "aio": ("asyncio",),
     "logs": ("logging",),
     "processes": ("multiprocessing", "multiprocessing.pool", "concurrent.futures.process"),
+    "ipython": ("IPython.core.interactiveshell",),
 }
 # integration module -> the setting that switches it on
 _ON_SETTING = {"ondemand": "signal", "fatal": "fatal"}

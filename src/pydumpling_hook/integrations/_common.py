@@ -18,18 +18,20 @@ if TYPE_CHECKING:  # typing costs milliseconds at interpreter start
 
 
 def capture(exc: Any, reason: str, extra: Any = None, tb: Any = None,
-            announce: bool = True) -> Any:
+            announce: bool = True, outer: bool = True) -> Any:
     """Dump ``exc`` through ``engine.points.capture_exception``; return the path or ``None``.
 
     ``tb`` is attached first when the exception arrived without its traceback
-    (``exc_info`` tuples and unraisable hooks carry it separately). Any error
+    (``exc_info`` tuples and unraisable hooks carry it separately). ``outer``
+    is passed on to ``engine.snapshot.take``. Any error
     here is one warning line: the caller is in the middle of the application's
     own error handling.
     """
     try:
         if tb is not None and isinstance(exc, BaseException) and exc.__traceback__ is None:
             exc.__traceback__ = tb
-        return points.capture_exception(exc, reason, extra=extra, announce=announce)
+        return points.capture_exception(exc, reason, extra=extra, announce=announce,
+                                        outer=outer)
     except Exception as error:
         points.warn(f"{reason} capture failed: {type(error).__name__}: {error}")
         return None

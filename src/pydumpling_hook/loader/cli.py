@@ -19,7 +19,7 @@ from typing import IO, Any, Dict, List, NoReturn, Sequence
 from .._version import __version__
 
 PROG = "pydumpling-open"
-DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
+DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp", "pdbp")
 EXCEPTION_STEPS = "cause, context or members.N"
 
 
@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
         "--locals", action="store_true", help="with --print: show each frame's variables"
+    )
+    parser.add_argument(
+        "--full", action="store_true",
+        help="with --json: no export budget (each section is otherwise bounded, and says so)",
     )
     parser.add_argument(
         "--latest", action="store_true",
@@ -162,9 +166,15 @@ def _dump_path(args: argparse.Namespace) -> str:
         from .listing import latest
 
         directory = _directory("")
-        path = latest(directory)
+        skipped: List[Any] = []
+        path = latest(directory, skipped)
+        if skipped:
+            newest = skipped[0]
+            more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+            _say(f"note: skipped {newest.path}{more}: {newest.summary}")
         if path is None:
-            raise OpenError(f"{directory}: no dumps in this directory")
+            raise OpenError(f"{directory}: no {'readable ' if skipped else ''}dumps in this "
+                            "directory")
         return path
     if not args.file:
         raise UsageError(f"give a dump FILE, --latest or --list (see {PROG} --help)")
@@ -180,6 +190,8 @@ def _check_combinations(args: argparse.Namespace) -> None:
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
     if args.locals and (args.json or args.rdebug or args.list is not None):
         raise UsageError(f"--locals goes with --print (see {PROG} --help)")
+    if args.full and not args.json:
+        raise UsageError(f"--full goes with --json (see {PROG} --help)")
     if args.rdebug and args.debugger not in (None, "pdb"):
         raise UsageError(f"--rdebug serves pdb only (see {PROG} --help)")
     if args.port is not None and not 0 <= args.port <= 65535:
@@ -213,18 +225,45 @@ def _print(args: argparse.Namespace, path: str) -> int:
         dump.body = dict(dump.body, sources=dump.sources)
     try:
         print_body(dump.body, _text_stdout(), args.locals, exception, thread)
+        if args.locals and exception is dump.exception:
+            _print_outer(dump.body, _text_stdout())
     except (AttributeError, TypeError, ValueError, IndexError, KeyError, NotCapturedError) as exc:
         # NotCapturedError: a cut container where the format has a record
         raise OpenError(f"{path}: corrupt dump (cannot print it: {type(exc).__name__})") from None
     return 0
 
 
-def _json(path: str) -> int:
+OUTER_HEADING = ("\nCallers of the frame that caught the exception, still running when it "
+                 "was dumped (most recent call last):\n")
+
+
+def _print_outer(body: Dict[str, Any], out: IO[str]) -> None:
+    """``--print --locals``: the request loop and server above the traceback, after it, so
+    that the traceback itself stays exactly what Python printed."""
+    from .printing import Rules, Sources, format_stack
+    from .records import stack
+
+    frames, cut, cut_at = stack((body.get("exception") or {}).get("outer"))
+    if not frames:
+        return
+    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    rules = Rules(str(meta.get("python", "")), meta.get("reason"))
+    out.write(OUTER_HEADING)
+    for chunk in format_stack(frames, Sources(body.get("sources")), rules, True, cut, cut_at):
+        out.write(chunk)
+    out.flush()
+
+
+def _json(args: argparse.Namespace, path: str) -> int:
     from ..dumpformat.dumpfile import read_body, read_header
     from .export import write_json
     from .factories import factories
 
-    write_json(read_header(path), read_body(path, classes=factories(exact=True)), _text_stdout())
+    cut = write_json(read_header(path), read_body(path, classes=factories(exact=True)),
+                     _text_stdout(), full=args.full)
+    if cut:
+        _say(f"note: --json cut {', '.join(cut)} to its export budget (see \"export\" in the "
+             "output); --json --full writes everything")
     return 0
 
 
@@ -307,6 +346,33 @@ def _connect(args: argparse.Namespace) -> int:
         raise OpenError(str(exc)) from None
 
 
+FATAL_LIMIT = 1 << 20
+
+
+def _fatal(args: argparse.Namespace, path: str) -> int:
+    """A ``.fatal`` file is faulthandler's plain-text report: print it, as ``--print`` would."""
+    if args.json or args.rdebug or args.thread or args.exception or args.locals:
+        raise UsageError(f"{path} is a fatal-error report (plain text): open it alone or with "
+                         "--print")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(FATAL_LIMIT + 1)
+    except OSError as exc:
+        raise OpenError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise OpenError(f"{path}: empty: no fatal error was written (its process may still be "
+                        "running)")
+    from .text import printable
+
+    text = printable(data[:FATAL_LIMIT].decode("utf-8", "replace"))
+    out = _text_stdout()
+    out.write(text if text.endswith("\n") else text + "\n")
+    if len(data) > FATAL_LIMIT:
+        out.write(f"[... the rest is not printed: over {FATAL_LIMIT:,} bytes ...]\n")
+    out.flush()
+    return 0
+
+
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     _check_combinations(args)
@@ -315,13 +381,15 @@ def _run(argv: Sequence[str] | None) -> int:
     if args.connect is not None:
         return _connect(args)
     path = _dump_path(args)
+    if path.endswith(".fatal"):
+        return _fatal(args, path)
     from ..dumpformat.dumpfile import read_header
 
     read_header(path)  # a bad file fails here, in one line, before any import of a debugger
     if args.print_ or args.locals:
         return _print(args, path)
     if args.json:
-        return _json(path)
+        return _json(args, path)
     if args.rdebug:
         return _rdebug(args, path)
     return _debug(args, path)

@@ -140,7 +140,7 @@ class CutValue(Partial):
     def _write_repr(self, writer: Any, depth: int) -> None:
         self._write_parts(writer, depth, self.head, self.tail, False, False)
 
-    def one_line_repr(self, writer: Any, depth: int) -> None:
+    def _write_one_line(self, writer: Any, depth: int) -> None:
         heads, tails = ONE_LINE
         head, tail = _part(self.head, 0, heads), _part(self.tail, -tails, None)
         self._write_parts(writer, depth, head, tail, len(head) < len(self.head),

@@ -118,7 +118,7 @@ class CutText(Partial):
     def _write_repr(self, writer: Any, depth: int) -> None:
         self._write_parts(writer, depth, self.head, self.tail)
 
-    def one_line_repr(self, writer: Any, depth: int) -> None:
+    def _write_one_line(self, writer: Any, depth: int) -> None:
         heads, tails = (10 * n for n in ONE_LINE)
         self._write_parts(writer, depth, self.head[:heads], self.tail[-tails:])
 

@@ -1,8 +1,8 @@
-"""Open pdb, ipdb, pudb or pdbpp post-mortem on a dump's rebuilt exception.
+"""Open pdb, ipdb, pudb, pdbpp or pdbp post-mortem on a dump's rebuilt exception.
 
 Each debugger gets what it expects: pdb on 3.13 and ipdb get the exception
 itself, so that ``exceptions`` walks the chain; pudb wants the
-``(tb, type, value)`` triple; older pdb and pdbpp get the traceback. Before
+``(tb, type, value)`` triple; older pdb, pdbpp and pdbp get the traceback. Before
 3.13, stock pdb cannot walk a chain, so ``exception_path`` opens another
 exception of it: ``"cause"``, ``"context"``, ``"context.cause"``,
 ``"members.0"``... (the same paths as in the originals section).
@@ -11,6 +11,9 @@ pdbpp hijacks ``import pdb`` through a ``.pth`` file when installed, which
 breaks ipdb (and, on 3.13.0, every ``import pdb``). ``stdlib_pdb`` finds the
 real pdb in any case (see there), and ipdb is imported while ``sys.modules``
 maps ``pdb`` to it, so no re-exec with ``PDBPP_HIJACK_PDB=0`` is needed.
+pdbp (the maintained Pdb+ fork) has no ``.pth``; importing it sets its
+classes on the ``pdb`` module of the process that imports it, which is the
+loader's own process here, never the user's program.
 
 A session leaves the process as it found it: linecache entries, hooks, the
 standard streams, ``sys.path`` and ``__main__`` (IPython swaps it) are restored.
@@ -38,7 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, List, NamedTuple
 if TYPE_CHECKING:
     from .dump import Dump
 
-DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
+DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp", "pdbp")
 _HIJACK_DIR = "_pdbpp_path_hack"
 MAX_BLOCK = 100_000
 """Characters of source ``ll`` may tokenize to find a function's end (some 2,500 lines of
@@ -168,8 +171,16 @@ def _run_pdbpp(exc: BaseException, options: Options) -> None:
     _interact(pdbpp.Pdb(readrc=False), exc, options)
 
 
+def _run_pdbp(exc: BaseException, options: Options) -> None:
+    with _stdlib_pdb_imported():  # pdbp patches the pdb it imports: the real one, not pdbpp
+        import pdbp
+
+    _interact(pdbp.Pdb(readrc=False), exc, options)
+
+
 _RUNNERS: dict[str, Callable[..., None]] = {
     "pdb": _run_pdb, "ipdb": _run_ipdb, "pudb": _run_pudb, "pdbpp": _run_pdbpp,
+    "pdbp": _run_pdbp,
 }
 
 
@@ -186,10 +197,11 @@ def check_available(debugger: str) -> None:
             with _stdlib_pdb_imported():
                 __import__(debugger)
     except ModuleNotFoundError as exc:
-        if debugger == "pdbpp" and sys.version_info >= (3, 13):
+        if debugger == "pdbpp" and sys.version_info[:3] == (3, 13, 0):
             raise DebuggerUnavailable(
-                f"pdbpp does not work on Python {version} (it is not installed for 3.13+); "
-                "use pdb, ipdb or pudb"
+                "pdbpp 0.12.1 cannot run on Python 3.13.0: it copies pdb.itertools and "
+                "pdb._colorize, which 3.13.0's pdb does not have, so the [pdbpp] extra skips "
+                "3.13.0; use pdbp (the maintained fork), pdb, ipdb or pudb"
             ) from None
         if exc.name != debugger:
             raise DebuggerUnavailable(f"{debugger} is broken on Python {version}: {exc}") from None
@@ -263,6 +275,25 @@ def _filenames(exc: BaseException) -> Iterator[str]:
                         *getattr(current, "exceptions", ())))
 
 
+def banner(dump: Dump) -> str:
+    """One line saying what crashed, where, when, on which host and why it was dumped,
+    from the header's summary, so a session starts with the dump's identity in view."""
+    from .text import as_text, exception_line, one_line, printable
+
+    summary = dump.header.get("summary")
+    summary = summary if isinstance(summary, dict) else {}
+
+    def field(name: str, default: str = "?") -> str:
+        value = summary.get(name)
+        return default if value is None else as_text(value, 200)
+
+    what = exception_line(field("exc_type"), field("message", ""))
+    when = field("time").replace("T", " ")[:19]
+    text = (f"{what} at {field('site', 'an unknown place')}, {when}Z on {field('host')} "
+            f"(pid {field('pid')}, {field('reason')})")
+    return "pydumpling: " + one_line(printable(text), 300)
+
+
 def debug(dump: Dump, debugger: str = "pdb", thread: str | int | None = None,
           exception_path: str | None = None, stdin: IO[str] | None = None,
           stdout: IO[str] | None = None, *, rc: bool = False,
@@ -281,5 +312,8 @@ def debug(dump: Dump, debugger: str = "pdb", thread: str | int | None = None,
     if (stdin is not None or stdout is not None) and debugger != "pdb":
         raise DebuggerUnavailable(f"{debugger} cannot run over a stream; only pdb can")
     target = dump.target(thread=thread, exception_path=exception_path)
+    out = stdout or sys.stdout
+    out.write(banner(dump) + "\n")
+    out.flush()
     with _process_state(), dump.sources_in_linecache(set(_filenames(target)), local_source):
         _RUNNERS[debugger](target, Options(stdin, stdout, rc))

@@ -125,7 +125,22 @@ def _decorate(exc: BaseException, record: Mapping, members: list[BaseException],
         exc.exceptions = tuple(members)  # no real ExceptionGroup on this Python
     frames, cut, cut_at = stack(record, budget.frames)
     budget.frames -= len(frames)
-    exc.__traceback__ = build_traceback(frames, cut, cut_at, budget)
+    outer, outer_cut, outer_at = stack(record.get("outer"), max(budget.frames, 0))
+    budget.frames -= len(outer)
+    exc.__traceback__ = _joined(build_traceback(outer, outer_cut, outer_at, budget),
+                                build_traceback(frames, cut, cut_at, budget))
+
+
+def _joined(outer: Any, inner: Any) -> Any:
+    """The traceback ``inner`` below the callers ``outer`` of its catching frame, so that
+    ``bt`` shows the whole stack and ``up`` walks from the failing line to the server loop."""
+    if outer is None or inner is None:
+        return inner
+    last = outer
+    while last.tb_next is not None:
+        last = last.tb_next
+    last.tb_next = inner
+    return outer
 
 
 def _members(record: Mapping) -> list:

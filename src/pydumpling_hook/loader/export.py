@@ -23,6 +23,11 @@ the ``model`` types), so it is converted first:
   markers, and strings past ``MAX_CHARS`` in all are truncated like capture's, so
   a hostile body (a few bytes of pickle can share one list a billion times) cannot
   make the work or the output unbounded: any body converts in well under a second.
+* The budget applies to each top-level section of the body on its own, so that
+  a huge ``exception`` cannot crowd ``threads``, ``sources`` or ``stats`` out:
+  every section is always there, and a section that was cut is named in the
+  document's ``export.cut`` and on stderr. ``--json --full`` has no budget
+  (only the depth bound, which keeps the conversion from overflowing the stack).
 """
 
 from __future__ import annotations
@@ -46,11 +51,18 @@ REPR_LIMIT = 10_000
 _UNIT = "items (export budget)"
 
 
+SECTIONS = ("format", "meta", "exception", "threads", "sources", "stats")
+"""The body's sections that each get a budget of their own; any others share one."""
+
+
 class _Converter:
-    def __init__(self) -> None:
+    def __init__(self, budget: bool = True) -> None:
         self.active: set = set()
         self.nodes = 0
         self.chars = 0
+        self.max_nodes = MAX_NODES if budget else float("inf")
+        self.max_chars = MAX_CHARS if budget else float("inf")
+        self.cut = False
 
     def _repr(self, value: Any) -> str:
         text = bounded_repr(value, REPR_LIMIT)
@@ -59,15 +71,16 @@ class _Converter:
 
     def _str(self, text: str, omitted: Any = None) -> Any:
         """A string, or (truncated at capture, or here past ``MAX_CHARS``) its marker."""
-        left = max(MAX_CHARS - self.chars, 0)
+        left = max(self.max_chars - self.chars, 0)
         self.chars += min(len(text), left)
         if omitted is None and len(text) <= left:
             return str(text)
-        extra = max(len(text) - left, 0)
+        extra = int(max(len(text) - left, 0))
         if extra:
+            self.cut = True
             omitted = omitted + extra if isinstance(omitted, int) else extra
         self.nodes += 3  # a marker is four JSON values, and each costs the encoder alike
-        return {"__truncated__": "str", "value": str(text[:left]),
+        return {"__truncated__": "str", "value": str(text[:len(text) - extra]),
                 "omitted": self.convert(omitted)}
 
     def convert(self, value: Any, depth: int = 0) -> Any:
@@ -117,7 +130,10 @@ class _Converter:
             self.active.discard(id(value))
 
     def _over(self) -> bool:
-        return self.nodes >= MAX_NODES
+        if self.nodes >= self.max_nodes:
+            self.cut = True
+            return True
+        return False
 
     def _container(self, value: Any, depth: int) -> Any:
         if isinstance(value, dict):
@@ -130,7 +146,9 @@ class _Converter:
                 out_dict[self._key(key)] = self.convert(item, depth)
             return out_dict
         if isinstance(value, (set, frozenset)):
-            items = sorted(islice(value, max(MAX_NODES - self.nodes, 0)), key=bounded_repr)
+            room = self.max_nodes - self.nodes
+            items = sorted(value if room >= len(value) else islice(value, max(int(room), 0)),
+                           key=bounded_repr)
             return self._items(items, len(value), depth)
         if isinstance(value, (list, tuple)):
             return self._items(value, len(value), depth)
@@ -188,10 +206,30 @@ def to_jsonable(value: Any) -> Any:
     return _Converter().convert(value)
 
 
-def write_json(header: Dict[str, Any], body: Dict[str, Any], out: IO[str]) -> None:
-    """Write ``{"header": ..., "body": ...}`` to ``out``, one document, newline-terminated."""
-    document: List[Any] = [("header", header), ("body", body)]
+def write_json(header: Dict[str, Any], body: Dict[str, Any], out: IO[str],
+               full: bool = False) -> List[str]:
+    """Write ``{"header": ..., "body": ..., "export": ...}`` to ``out``, newline-terminated.
+
+    Returns the names of the sections the export budget cut (none with ``full``).
+    """
+    converted: Dict[str, Any] = {}
+    cut: List[str] = []
+    shared = _Converter(not full)
+    for name, value in body.items():
+        converter = _Converter(not full) if name in SECTIONS else shared
+        key = converter._key(name)
+        converted[key] = converter.convert(value, 1)
+        if converter.cut and key not in cut:
+            cut.append(key)
+        if converter is shared and shared._over():
+            cut.append(f"{len(body) - len(converted):,} more keys")
+            break
+    export = {"full": full, "cut": cut,
+              "budget": None if full else f"{MAX_NODES:,} values and {MAX_CHARS:,} characters "
+                                          "per section; --json --full has none"}
+    document = {"header": _Converter(not full).convert(header), "body": converted,
+                "export": export}
     # one write: json.dump would write each of its (many small) pieces separately
-    out.write(json.dumps(to_jsonable(dict(document)), ensure_ascii=False, indent=1,
-                         allow_nan=False) + "\n")
+    out.write(json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
     out.flush()
+    return cut

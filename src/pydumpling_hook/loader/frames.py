@@ -210,7 +210,7 @@ class SeriesSummary(Snapshot):
     def _write_repr(self, writer: Any, depth: int) -> None:
         writer.write("\n".join(self._lines()))
 
-    def one_line_repr(self, writer: Any, depth: int) -> None:
+    def _write_one_line(self, writer: Any, depth: int) -> None:
         writer.write(f"Series(name={_element(self.__dict__['name'])}, length={len(self)}, "
                      f"dtype={self.__dict__['dtype']})")
 
@@ -291,7 +291,7 @@ class FrameSummary(Snapshot):
             lines += ["", footer]
         writer.write("\n".join(lines))
 
-    def one_line_repr(self, writer: Any, depth: int) -> None:
+    def _write_one_line(self, writer: Any, depth: int) -> None:
         writer.write(f"DataFrame(shape={self.__dict__['shape']}, columns=")
         writer.value(self.__dict__.get("columns"), depth)
         writer.write(")")

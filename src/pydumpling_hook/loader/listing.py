@@ -3,9 +3,12 @@
 Reading a header is one small read and a JSON parse, so a directory of
 hundreds of dumps lists in well under a second; the bodies are never touched.
 A file that is not readable is listed as ``<unreadable: reason>`` rather than
-ending the listing, because the listing is how a user finds the broken ones.
-``*.fatal`` files (faulthandler output of a fatal error) are listed too, as
-type ``FatalError`` with their first line as the message.
+ending the listing, because the listing is how a user finds the broken ones;
+one shorter than its header's section table says is ``<truncated: …>`` (found
+from the header and the file size alone). ``*.fatal`` files (faulthandler
+output of a fatal error) are listed too, as type ``FatalError`` with their
+first line as the message. The reason column names the capture point, so
+thread, asyncio, logging and worker dumps of one exception type tell apart.
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ from datetime import datetime, timezone
 from typing import IO, Any, Iterator, List, NamedTuple
 
 from ..config import DEFAULT_DIR
-from ..dumpformat.dumpfile import DumpError, read_header
+from ..dumpformat.dumpfile import DumpError, expected_size
 from ..engine.writer import dump_directory
 from .text import exception_line, human_size, one_line, terminal
 
 SUFFIXES = (".dump", ".fatal")
 MESSAGE_LIMIT = 80
+REASON_LIMIT = 16
+REASONS = {"threading": "thread", "multiprocessing.pool": "multiprocessing",
+           "ProcessPoolExecutor": "multiprocessing"}
+"""Capture points shown under a shorter or shared name; the others as ``meta.reason`` says."""
 
 
 class Entry(NamedTuple):
@@ -31,6 +38,8 @@ class Entry(NamedTuple):
     site: str
     size: int
     path: str
+    reason: str = "-"
+    readable: bool = True
 
 
 def default_directory() -> str:
@@ -46,16 +55,23 @@ def _mtime_iso(stat: os.stat_result) -> str:
 
 def _dump_entry(path: str, stat: os.stat_result) -> Entry:
     try:
-        summary = read_header(path)["summary"]
+        header, size = expected_size(path)
     except DumpError as exc:
         reason = str(exc).split(": ", 1)[-1]
-        return Entry(_mtime_iso(stat), f"<unreadable: {reason}>", "-", stat.st_size, path)
+        return Entry(_mtime_iso(stat), f"<unreadable: {reason}>", "-", stat.st_size, path,
+                     readable=False)
+    summary = header["summary"]
     time = summary.get("time")
     if not isinstance(time, str):
         time = _mtime_iso(stat)
     text = exception_line(str(summary.get("exc_type", "?")), str(summary.get("message") or ""))
+    readable = stat.st_size >= size
+    if not readable:
+        text = f"<truncated: {human_size(stat.st_size)} of {human_size(size)}> {text}"
     site = _short_site(str(summary.get("site") or "-"))
-    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path)
+    reason = str(summary.get("reason") or "-")
+    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path,
+                 one_line(REASONS.get(reason, reason), REASON_LIMIT), readable)
 
 
 def _short_site(site: str) -> str:
@@ -69,9 +85,11 @@ def _fatal_entry(path: str, stat: os.stat_result) -> Entry:
         with open(path, "rb") as fh:
             first = fh.read(4096).decode("utf-8", "replace").strip().split("\n", 1)[0]
     except OSError as exc:
-        return Entry(_mtime_iso(stat), f"<unreadable: {exc.strerror}>", "-", 0, path)
+        return Entry(_mtime_iso(stat), f"<unreadable: {exc.strerror}>", "-", 0, path, "fatal",
+                     False)
     text = exception_line("FatalError", first.strip())
-    return Entry(_mtime_iso(stat), one_line(text, MESSAGE_LIMIT), "-", stat.st_size, path)
+    return Entry(_mtime_iso(stat), one_line(text, MESSAGE_LIMIT), "-", stat.st_size, path,
+                 "fatal")
 
 
 def scan(directory: str) -> List[Entry]:
@@ -98,26 +116,37 @@ def scan(directory: str) -> List[Entry]:
     return entries
 
 
-def latest(directory: str) -> str | None:
-    """The path of the newest ``.dump`` in ``directory``, readable or not, or None."""
+def latest(directory: str, skipped: List[Entry] | None = None) -> str | None:
+    """The path of the newest readable ``.dump`` in ``directory``, or None.
+
+    Newer files that are unreadable or truncated (a dump being written by
+    another tool, a full disk) are passed over and appended to ``skipped``.
+    """
     dumps = [e for e in scan(directory) if e.path.endswith(".dump")]
-    return dumps[-1].path if dumps else None
+    for entry in reversed(dumps):
+        if entry.readable:
+            return entry.path
+        if skipped is not None:
+            skipped.append(entry)
+    return None
 
 
 def format_entries(entries: List[Entry]) -> Iterator[str]:
-    """Aligned lines: time, exception, crash site, size, path; every cell terminal-safe
-    (a header's summary is the file's text)."""
+    """Aligned lines: time, reason, exception, crash site, size, path; every cell
+    terminal-safe (a header's summary is the file's text)."""
     rows: List[Any] = [
-        tuple(terminal(cell) for cell in (e.time.replace("T", " ")[:19] + "Z", e.summary,
-                                          e.site, human_size(e.size), e.path))
+        tuple(terminal(cell) for cell in (e.time.replace("T", " ")[:19] + "Z", e.reason,
+                                          e.summary, e.site, human_size(e.size), e.path))
         for e in entries
     ]
     if not rows:
         return
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    size_column = 4
+    widths = [max(len(row[i]) for row in rows) for i in range(size_column + 1)]
     for row in rows:
-        cells = [row[i].ljust(widths[i]) if i != 3 else row[i].rjust(widths[i]) for i in range(4)]
-        yield "  ".join(cells + [row[4]]) + "\n"
+        cells = [row[i].rjust(widths[i]) if i == size_column else row[i].ljust(widths[i])
+                 for i in range(size_column + 1)]
+        yield "  ".join(cells + [row[-1]]) + "\n"
 
 
 def print_listing(directory: str, out: IO[str]) -> int:

@@ -71,6 +71,15 @@ def exception_line(type_str: str, message: str | None) -> str:
     return f"{type_str}: {message}"
 
 
+_CONTROL = {c: "?" for c in (*range(32), 127) if chr(c) not in "\n\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters (escape sequences...) replaced by ``?``:
+    a file's text must not be able to drive the user's terminal."""
+    return text.translate(_CONTROL)
+
+
 def one_line(text: str, limit: int = REPR_LIMIT) -> str:
     """Fold ``text`` onto one line and cut it at ``limit`` characters, visibly."""
     text = " ".join(text.split("\n"))
@@ -88,7 +97,7 @@ class Shown:
     their repr into a ``_Repr`` themselves, so it is bounded like a builtin's.
 
     ``repr()`` of such a value is its ``bounded_repr`` with a generous limit;
-    one-line displays (``--print --locals``, listings) use ``one_line_repr``,
+    one-line displays (``--print --locals``, listings) use ``_write_one_line``,
     which a multi-line value (a DataFrame's table) overrides.
     """
 
@@ -100,7 +109,7 @@ class Shown:
     def __repr__(self) -> str:
         return bounded_repr(self, LONG_REPR, one_line=False)
 
-    def one_line_repr(self, writer: _Repr, depth: int) -> None:
+    def _write_one_line(self, writer: _Repr, depth: int) -> None:
         """What one-line displays show; the repr itself unless it spans lines."""
         self._write_repr(writer, depth)
 
@@ -183,7 +192,7 @@ class _Repr:
             self.active.add(id(value))
             try:
                 if self.one_line:
-                    value.one_line_repr(self, depth + 1)
+                    value._write_one_line(self, depth + 1)
                 else:
                     value._write_repr(self, depth + 1)
             finally:

@@ -101,14 +101,28 @@ class NotCaptured:
 NOT_CAPTURED = NotCaptured()
 
 
-class Snapshot(Shown):
+class _SnapshotType(type):
+    """``dir()`` of a snapshot class lists nothing of ours: tab completion (rlcompleter,
+    IPython) adds the class's names to the instance's, and those are loader internals."""
+
+    def __dir__(cls) -> list:
+        return []
+
+
+class Snapshot(Shown, metaclass=_SnapshotType):
     """Base of the classes that stand for the application's own types.
 
     Captured attributes live in the instance ``__dict__`` so that ``vars()``,
     pudb's variables pane and attribute access all see them; everything the
-    loader needs for itself sits in one slot, out of ``vars()``: the repr
-    text, the captured items, the note, a record's field names, and the load's
-    ``TextBudget``.
+    loader needs for itself sits in one slot, out of ``vars()`` and ``dir()``:
+    the repr text, the captured items, the note, a record's field names, and
+    the load's ``TextBudget``.
+    A snapshot with captured items becomes its class's container variant
+    (``SnapshotItems``); one without has no ``__len__`` or ``__iter__`` at all,
+    so debuggers (pudb's variables pane) do not show it as an empty container.
+    There is no ``__getattr__``: a name that was not captured fails in CPython's
+    own words, from the user's expression, with no frame of the loader in the
+    traceback a debugger shows.
     """
 
     __slots__ = ("__pydumpling__", "__dict__")
@@ -129,6 +143,8 @@ class Snapshot(Shown):
             limit = min(len(note), 1000)
             note = clean_text(note, "", budget.limit(limit) if budget else limit)
         self.__pydumpling__ = (repr_text, items, note or None, fields, budget)
+        if items is not None and not isinstance(self, SnapshotItems):
+            self.__class__ = _items_class(type(self))
 
     def _write_repr(self, writer: Any, depth: int) -> None:
         fields = self.__pydumpling__[3]
@@ -141,40 +157,32 @@ class Snapshot(Shown):
             writer.value(self.__dict__.get(name), depth)
         writer.write(")")
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails, i.e. for names not captured.
-        if name == "__pydumpling__":
-            raise AttributeError(name)
-        note = self.__pydumpling__[2]
-        why = f" ({note})" if note else ""
-        raise AttributeError(
-            f"{type(self).__name__!r} object attribute {name!r} was not captured in the dump{why}"
-        )
+    def __dir__(self) -> list:
+        return sorted(self.__dict__)
+
+
+class SnapshotItems(Snapshot):
+    """A snapshot of a container object: its captured items behave like the original's."""
+
+    __slots__ = ()
 
     def __bool__(self) -> bool:
-        items = self.__pydumpling__[1]
-        return True if items is None else bool(items)
-
-    def _items(self, operation: str) -> Any:
-        items = self.__pydumpling__[1]
-        if items is None:
-            raise TypeError(f"{type(self).__name__!r} object {operation} (no items captured)")
-        return items
+        return bool(self.__pydumpling__[1])
 
     def __len__(self) -> int:
-        return len(self._items("has no len()"))
+        return len(self.__pydumpling__[1])
 
     def __iter__(self) -> Any:
-        return iter(self._items("is not iterable"))
+        return iter(self.__pydumpling__[1])
 
     def __getitem__(self, key: Any) -> Any:
-        return self._items("is not subscriptable")[key]
+        return self.__pydumpling__[1][key]
 
     def __contains__(self, value: Any) -> bool:
-        return value in self._items("does not support 'in'")
+        return value in self.__pydumpling__[1]
 
 
-_snapshot_classes: dict[tuple[str, str, type], type] = {}
+_snapshot_classes: dict[Any, type] = {}
 _TOO_MANY = ("<pydumpling>", "UnnamedType")
 
 
@@ -201,3 +209,13 @@ def snapshot_class(module: Any, qualname: Any, base: type = Snapshot) -> type:
         cls = type(_identifier(qualname_s), (base,), namespace)
         _snapshot_classes[key] = cls
     return cls
+
+
+def _items_class(cls: type) -> type:
+    """The container variant of a snapshot class, named and printed like it."""
+    variant = _snapshot_classes.get(cls)
+    if variant is None:
+        namespace = {"__slots__": (), "__module__": cls.__module__,
+                     "__qualname__": cls.__qualname__}
+        variant = _snapshot_classes[cls] = type(cls.__name__, (cls, SnapshotItems), namespace)
+    return variant
