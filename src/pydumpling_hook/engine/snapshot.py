@@ -10,10 +10,10 @@ first.
 
 from __future__ import annotations
 
+import _thread
 import builtins
 import os
 import sys
-import threading
 import time
 from collections import deque
 from itertools import islice
@@ -176,10 +176,11 @@ class Snapshot:
     def threads(self, crashing_ident: Any = None) -> list:
         """Every thread's live stack, the crashing one included and marked ``current``."""
         names = {}
+        threading = sys.modules.get("threading")
         for thread in list(getattr(threading, "_active", {}).values()):
             names[getattr(thread, "ident", None)] = thread
         out = []
-        current = threading.get_ident()
+        current = _thread.get_ident()
         for ident, frame in islice(sys._current_frames().items(), self.settings.budgets.threads):
             thread = names.get(ident)
             frames, cut, cut_at = _cap(_stack_frames(frame), 200)
@@ -286,10 +287,11 @@ def _source_text(filename: str, module_globals: Any, limit: int) -> str | None:
     cache = getattr(sys.modules.get("linecache"), "cache", {})
     try:
         if filename not in cache and os.path.isfile(filename):
-            if os.path.getsize(filename) > limit:
+            size = os.path.getsize(filename)
+            if size > limit:
                 return None
             with open(filename, "rb") as fh:
-                data = fh.read(limit + 1)
+                data = fh.read(size + 1)  # not limit + 1: a 2 MiB buffer costs more than a read
             head = data[:200].split(b"\n", 2)[:2]
             if not any(b"coding" in line for line in head):
                 return data.decode("utf-8", "replace")[:limit]
@@ -322,9 +324,24 @@ def exception_records(root: Any) -> Iterator[dict]:
         todo.extend(rec.get("members") or ())
 
 
+def current_thread() -> tuple[str, int]:
+    """The name and ident of the thread running the capture.
+
+    ``threading`` is asked only if the program imported it (importing it would
+    cost a crash about 1 ms). Without it, a program's only thread is its main
+    thread; threads started through ``_thread`` have no names at all.
+    """
+    ident = _thread.get_ident()
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        return threading.current_thread().name, ident
+    alone = len(sys._current_frames()) == 1
+    return ("MainThread" if alone else f"Thread-{ident}"), ident
+
+
 def meta(reason: str, extra: Any = None) -> dict:
     now = time.time()
-    thread = threading.current_thread()
+    thread_name, thread_ident = current_thread()
     try:
         uname = os.uname()
         host, platform = uname.nodename, f"{uname.sysname}-{uname.release}-{uname.machine}"
@@ -345,8 +362,8 @@ def meta(reason: str, extra: Any = None) -> dict:
         "time": utc_stamp(now),
         "timestamp": now,
         "cwd": cwd,
-        "thread": thread.name,
-        "thread_ident": thread.ident,
+        "thread": thread_name,
+        "thread_ident": thread_ident,
         "package_version": __version__,
         "reason": reason,
         "extra": dict(extra or {}),
