@@ -100,6 +100,8 @@ class Snapshot:
         self.filenames: dict[str, Any] = {}
         self.frame_copies: dict[int, tuple] = {}
         self.positions: dict[tuple, Any] = {}
+        self.code_fields: dict[Any, dict] = {}
+        self.global_copies: dict[tuple, dict] = {}
 
     # -- structure -------------------------------------------------------
     def exception(self, root: BaseException) -> dict:
@@ -215,21 +217,16 @@ class Snapshot:
         filename = code.co_filename
         self.filenames.setdefault(filename, frame.f_globals)
         lasti = item.lasti if isinstance(item.lasti, int) else -1
+        fields = self.code_fields.get(code)
+        if fields is None:
+            fields = self.code_fields[code] = _code_fields(code)
+        rec.update(fields)
         rec.update({
             "filename": filename,
-            "name": code.co_name,
-            "qualname": getattr(code, "co_qualname", code.co_name),
             "module": frame.f_globals.get("__name__"),
-            "firstlineno": code.co_firstlineno,
             "lineno": item.lineno,
             "lasti": lasti,
             "positions": self._position(code, lasti),
-            "linetable": getattr(code, "co_linetable", None) or code.co_lnotab,
-            "flags": code.co_flags,
-            "argcount": code.co_argcount,
-            "posonlyargcount": getattr(code, "co_posonlyargcount", 0),
-            "kwonlyargcount": code.co_kwonlyargcount,
-            "varnames": code.co_varnames,
             "locals_note": None,
         })
         known = self.frame_copies.get(id(frame))
@@ -253,15 +250,25 @@ class Snapshot:
         except Exception:
             ns = {}
         is_module = not code.co_flags & CO_OPTIMIZED and ns is g
-        wanted = {name: g[name] for name in code.co_names if name in g}
-        for name in ("__name__", "__file__"):
-            if name in g:
-                wanted[name] = g[name]
         try:
             local_copy = {} if is_module else copier.copy_namespace(ns)
         except Exception:
             local_copy = {}
-        return is_module, local_copy, copier.copy_namespace(wanted)
+        return is_module, local_copy, self._globals(code, g)
+
+    def _globals(self, code: Any, g: dict) -> dict:
+        """The globals ``code`` references (and ``__name__``, ``__file__``), copied once
+        per code and module: a recursion's thousand frames share one copy, as they
+        share one dict in the process."""
+        key = (code, id(g))
+        found = self.global_copies.get(key)
+        if found is None:
+            wanted = {name: g[name] for name in code.co_names if name in g}
+            for name in ("__name__", "__file__"):
+                if name in g:
+                    wanted[name] = g[name]
+            found = self.global_copies[key] = self.copier.copy_namespace(wanted)
+        return found
 
     def sources(self) -> dict:
         """Embed each file of the stacks once, within the per-file and total bounds."""
@@ -275,6 +282,21 @@ class Snapshot:
             total += len(text)
             out[filename] = text
         return out
+
+
+def _code_fields(code: Any) -> dict:
+    """The part of a FRAME record that depends only on the code object."""
+    return {
+        "name": code.co_name,
+        "qualname": getattr(code, "co_qualname", code.co_name),
+        "firstlineno": code.co_firstlineno,
+        "linetable": getattr(code, "co_linetable", None) or code.co_lnotab,
+        "flags": code.co_flags,
+        "argcount": code.co_argcount,
+        "posonlyargcount": getattr(code, "co_posonlyargcount", 0),
+        "kwonlyargcount": code.co_kwonlyargcount,
+        "varnames": code.co_varnames,
+    }
 
 
 def _source_text(filename: str, module_globals: Any, limit: int) -> str | None:
@@ -375,8 +397,8 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
     """Snapshot ``exc`` (or, with ``None``, the live stack).
 
     Returns ``(body, summary, frames, copier)``: ``frames`` pairs each
-    exception frame record with its live frame, and ``copier`` knows what was
-    redacted, both for the opt-in originals.
+    exception frame record with its live frame (only with ``settings.originals``),
+    and ``copier`` knows what was redacted, both for the opt-in originals.
     """
     started = time.perf_counter()
     snap = Snapshot(settings)
@@ -397,11 +419,6 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
         "sources": snap.sources(),
         "stats": {},
     }
-    originals = []
-    if root is not None:
-        for rec in exception_records(root):
-            originals.extend((rec["path"], i, f) for i, f in enumerate(rec["frames"]))
-    live_frames = {id(f.record): f.frame for f in snap.frames + live}
     body["stats"] = {
         "redacted": dict(copier.redactor.counts),
         "cuts": copier.cuts,
@@ -409,8 +426,17 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
         "spent": copier.spent,
         "capture_seconds": round(time.perf_counter() - started, 6),
     }
-    frames = [(path, i, rec, live_frames.get(id(rec))) for path, i, rec in originals]
+    frames = _originals_frames(root, snap.frames + live) if settings.originals else []
     return body, summarize(body, reason), frames, copier
+
+
+def _originals_frames(root: Any, live: list) -> list:
+    """``(exception path, frame index, record, live frame)`` of every exception frame."""
+    live_frames = {id(f.record): f.frame for f in live}
+    out = []
+    for rec in exception_records(root) if root is not None else ():
+        out.extend((rec["path"], i, f, live_frames.get(id(f))) for i, f in enumerate(rec["frames"]))
+    return out
 
 
 def summarize(body: dict, reason: str) -> dict:
