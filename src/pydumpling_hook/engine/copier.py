@@ -133,6 +133,8 @@ class Copier:
         """Copy a name→value mapping (frame locals, attributes), redacting secret names."""
         redactor = self.redactor
         check = redactor.any_secret_name(list(ns))
+        if not check and type(ns) is dict and self._scalars_fast(list(ns.values())):
+            return dict(ns)  # plain attributes and locals: copied in C, nothing to redact
         out = {}
         for name, value in ns.items():
             if check and redactor.secret_name(name):
@@ -314,7 +316,8 @@ class Copier:
         keys = list(islice(value, n)) if total > n else list(value)
         redactor = self.redactor
         secret = redactor.any_secret_name(keys)
-        if not secret and self._scalars_fast(keys):
+        plain_keys = not secret and self._scalars_fast(keys)  # kept as they are, counted once
+        if plain_keys:
             vals = list(islice(value.values(), n))
             if self._scalars_fast(vals):
                 if total > n:
@@ -331,7 +334,7 @@ class Copier:
                 out[self.copy(key, depth + 1)] = self.redact("name", item)
                 continue
             try:
-                out[self.copy(key, depth + 1)] = self.copy(item, depth + 1)
+                out[key if plain_keys else self.copy(key, depth + 1)] = self.copy(item, depth + 1)
             except TypeError:
                 out[repr(key)] = self.copy(item, depth + 1)
         if total > n:
@@ -396,7 +399,8 @@ class Copier:
         info = self.type_info(cls)
         if info.handler is not None:
             return info.handler(self, value, info, depth)
-        return self.object_snapshot(value, info, depth, items=lambda: self._base_items(value, info))
+        items = (lambda: self._base_items(value, info)) if info.base is not None else None
+        return self.object_snapshot(value, info, depth, items=items)
 
     def object_snapshot(self, value: Any, info: _TypeInfo, depth: int,
                         items: Callable[[], tuple] | None = None) -> ObjectSnapshot:
