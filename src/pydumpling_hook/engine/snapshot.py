@@ -220,14 +220,12 @@ class Snapshot:
         if fields is None:
             fields = self.code_fields[code] = _code_fields(code)
         rec.update(fields)
-        rec.update({
-            "filename": filename,
-            "module": frame.f_globals.get("__name__"),
-            "lineno": item.lineno,
-            "lasti": lasti,
-            "positions": self._position(code, lasti),
-            "locals_note": None,
-        })
+        rec["filename"] = filename
+        rec["module"] = frame.f_globals.get("__name__")
+        rec["lineno"] = item.lineno
+        rec["lasti"] = lasti
+        rec["positions"] = self._position(code, lasti)
+        rec["locals_note"] = None
         known = self.frame_copies.get(id(frame))
         if known is None:
             known = self.frame_copies[id(frame)] = self._namespaces(frame, code)
