@@ -54,12 +54,21 @@ def test_a_big_body_that_does_not_compress_is_stored(tmp_path):
     assert dumpfile.read_body(path)["blob"] == blob
 
 
-def test_a_big_body_that_compresses_is_compressed(tmp_path):
+def test_a_big_body_that_shrinks_fourfold_is_compressed(tmp_path):
     values = [f"item {i % 100}" for i in range(50_000)]
     path = _write(tmp_path, {"meta": {}, "values": values})
     entry = _section(path)
     assert entry["raw_length"] > dumpfile.SAMPLE
-    assert entry["length"] < entry["raw_length"] / 2
+    assert entry["length"] < entry["raw_length"] / 4
+    assert dumpfile.read_body(path)["values"] == values
+
+
+def test_a_big_body_that_shrinks_less_is_stored(tmp_path):
+    values = list(range(0, 10**9, 7919))[:100_000]  # distinct ints: zlib gets to ~40%
+    path = _write(tmp_path, {"meta": {}, "values": values})
+    entry = _section(path)
+    assert entry["raw_length"] > dumpfile.SAMPLE
+    assert entry["length"] >= entry["raw_length"]
     assert dumpfile.read_body(path)["values"] == values
 
 
