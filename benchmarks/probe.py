@@ -5,6 +5,10 @@
 with the tool's loader and prints the traceback, as ``pydumpling-open --print``
 does, so the harness can time it as a whole process.
 
+``python probe.py TOOL FILE traceback`` prints one JSON line with the seconds the
+tool's loader took to turn the dump into a traceback (ours: ``load(path)`` and
+``Dump.traceback()``), timed inside the process once the loader is imported.
+
 ``python probe.py TOOL FILE fidelity`` prints one JSON line: how many traceback
 frames came back with locals, how many items the biggest container kept, and
 the shape and dtype of the first array-like local (bigdata's ndarray), if the
@@ -21,6 +25,7 @@ import gzip
 import json
 import pickle
 import sys
+import time
 
 MARKER_TYPES = {"Cut", "TruncatedValue", "_Unknown"}
 CUT_TYPES = {"CutList", "CutTuple", "CutSet", "CutFrozenSet", "CutDict"}
@@ -73,6 +78,13 @@ def _tb_frames(tb):
     return frames
 
 
+def traceback_ours(path: str):
+    """Ours: the real traceback the debugger gets, rebuilt from the safe loader's records."""
+    from pydumpling_hook.loader import load
+
+    return lambda: load(path).traceback()
+
+
 def frames_ours(path: str, count: int):
     """Ours: the exception's frame dicts, from the safe (non-executing) loader."""
     from pydumpling_hook.loader import load
@@ -82,34 +94,54 @@ def frames_ours(path: str, count: int):
     return frames, exc.get("frames_cut", 0)
 
 
-def frames_pydumpling(path: str, count: int):
+def traceback_pydumpling(path: str):
     from pydumpling import load_dumpling
 
-    tb = load_dumpling(path, max_bytes=None)["traceback"]
+    return lambda: load_dumpling(path, max_bytes=None)["traceback"]
+
+
+def frames_pydumpling(path: str, count: int):
+    tb = traceback_pydumpling(path)()
     return [_fake_frame(f) for f in _tb_frames(tb)], 0
+
+
+def traceback_pydump(path: str):
+    import pydump
+
+    return lambda: pydump.load_dump(path)["traceback"]
 
 
 def frames_pydump(path: str, count: int):
-    import pydump
-
-    tb = pydump.load_dump(path)["traceback"]
+    tb = traceback_pydump(path)()
     return [_fake_frame(f) for f in _tb_frames(tb)], 0
+
+
+def traceback_coredumpy(path: str):
+    """coredumpy has no traceback: its loaded raising frame is what a debugger gets."""
+    from coredumpy.coredumpy import Coredumpy
+
+    return lambda: Coredumpy.load_data_from_path(path)["frame"]
 
 
 def frames_coredumpy(path: str, count: int):
     """coredumpy stores the raising frame and its callers: take the traceback's share."""
-    from coredumpy.coredumpy import Coredumpy
-
-    frame, frames = Coredumpy.load_data_from_path(path)["frame"], []
+    frame, frames = traceback_coredumpy(path)(), []
     while frame is not None and len(frames) < count and not _is_marker(frame):
         frames.append(_fake_frame(frame))
         frame = frame.f_back
     return frames[::-1], 0
 
 
+def traceback_floor(path: str):
+    """The floor has no traceback: its frame dicts are all there is to load."""
+    def read():
+        with gzip.open(path, "rb") as f:
+            return pickle.load(f)
+    return read
+
+
 def frames_floor(path: str, count: int):
-    with gzip.open(path, "rb") as f:
-        return [("?", None, d) for d in pickle.load(f)], 0
+    return [("?", None, d) for d in traceback_floor(path)()], 0
 
 
 def _fake_frame(frame):
@@ -127,6 +159,23 @@ LOADERS = {
     "coredumpy": frames_coredumpy,
     "floor": frames_floor,
 }
+
+
+TRACEBACKS = {
+    "ours": traceback_ours,
+    "pydumpling": traceback_pydumpling,
+    "pydump": traceback_pydump,
+    "coredumpy": traceback_coredumpy,
+    "floor": traceback_floor,
+}
+
+
+def time_traceback(tool: str, path: str) -> dict:
+    """Seconds from the dump file to a traceback, the loader already imported."""
+    load = TRACEBACKS[tool](path)
+    start = time.perf_counter()
+    load()
+    return {"seconds": time.perf_counter() - start}
 
 
 def has_locals(locals_: dict) -> bool:
@@ -168,6 +217,8 @@ def main(argv=None) -> int:
     count = int(argv[3]) if len(argv) > 3 else 10**6
     if mode == "fidelity":
         print(json.dumps(fidelity(tool, path, count)))
+    elif mode == "traceback":
+        print(json.dumps(time_traceback(tool, path)))
     else:
         print_traceback(tool, path, count)
     return 0

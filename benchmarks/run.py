@@ -1,12 +1,14 @@
-"""Benchmark pydumpling-hook against pydumpling, pydump, coredumpy and a floor (issue 6).
+"""Benchmark pydumpling-hook against pydumpling, pydump, coredumpy and a floor (issues 6, 13).
 
     python benchmarks/run.py            # full table (sets up missing anchor venvs first)
     python benchmarks/run.py --quick    # one round; anchors only if already set up (CI)
     python benchmarks/run.py --setup    # only create the anchor venvs under benchmarks/.anchors
 
 Every number comes from fresh processes, interleaved across tools, summarised by
-medians; ratios are taken against the same run. Nothing asserts on time: a
-missed target prints MISS, a failing tool prints its error in its cell.
+medians; ratios are taken against the same run. Each capture is measured cold
+(the first of its process, imports included) and warm. The machine's load
+during the run is printed with the tables. Nothing asserts on time: a missed
+target prints MISS, a failing tool prints its error in its cell.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def select_tools(args: argparse.Namespace, ours_python: Path) -> list[toolset.To
     return tools
 
 
-def measure_startup(args, ours_python: Path, workdir: Path):
+def measure_startup(args, ours_python: Path, workdir: Path, sampler: runner.LoadSampler):
     """Startup rows and the importtime figure, all interleaved."""
     bare = toolset.venv_python(toolset.ANCHORS_DIR / "bare")
     anchors = {name: toolset.venv_python(toolset.ANCHORS_DIR / name)
@@ -112,7 +114,7 @@ def measure_startup(args, ours_python: Path, workdir: Path):
     anchors = {k: v for k, v in anchors.items() if v.exists()}
     timings = runner.startup_timings(ours_python, bare if bare.exists() else None, anchors,
                                      workdir / "auto-dumps")
-    runner.time_interleaved(timings, args.startup_runs, args.timeout)
+    runner.time_interleaved(timings, args.startup_runs, args.timeout, sampler)
     importtime = runner.importtime_us(ours_python, "pydumpling_hook", args.startup_runs,
                                       args.timeout)
     return timings, importtime
@@ -130,6 +132,8 @@ def write_json(path: str, matrix: runner.Matrix, timings, importtime) -> None:
         "cells": {f"{s}/{t}": asdict(c) for (s, t), c in matrix.cells.items()},
         "startup": [asdict(t) | {"env": None} for t in timings],
         "importtime_us": importtime[0],
+        "load_average": matrix.load.loads,
+        "cpu_busy_share": matrix.load.busy_share(),
     }
     Path(path).write_text(json.dumps(data, indent=1))
 
@@ -153,11 +157,12 @@ def main(argv=None) -> int:
         matrix = runner.Matrix(tools, scenarios, workdir, args.timeout, args.slow)
         matrix.run(args.repeats)
         print("startup ...", file=sys.stderr)
-        timings, importtime = measure_startup(args, ours_python, workdir)
+        timings, importtime = measure_startup(args, ours_python, workdir, matrix.load)
         if matrix.kept_dump is not None:
             listing = runner.list_timing(ours_python.parent, matrix.kept_dump, workdir,
                                          LIST_DUMPS)
-            runner.time_interleaved([listing], max(1, args.startup_runs // 6), args.timeout)
+            runner.time_interleaved([listing], max(1, args.startup_runs // 6), args.timeout,
+                                    matrix.load)
             timings.append(listing)
         print_report(args, matrix, timings, importtime, ours_python)
         if args.json:
@@ -173,6 +178,7 @@ def print_report(args, matrix, timings, importtime, ours_python: Path) -> None:
     print()
     print(report.main_table(matrix, BIGGEST))
     print(report.runs_note(matrix))
+    print(report.load_note(matrix.load))
     print()
     print(report.first_capture_table(matrix))
     print()

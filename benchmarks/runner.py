@@ -6,6 +6,11 @@ round (the order rotates every round and scenario), and every ratio is taken
 against numbers from the same run. A cell whose first run is slow (or fails, or
 times out) is not repeated, which keeps the anchors' multi-minute cases to one
 run each.
+
+Each round of a cell runs two capture processes back to back: a cold one (the
+scenario's capture is the first of the process) and a warm one (a tiny capture
+first). The machine's load is sampled before every process (``LoadSampler``),
+so that the report can say how busy the machine was while it measured.
 """
 
 from __future__ import annotations
@@ -49,17 +54,24 @@ class Proc:
 
 @dataclass
 class Cell:
-    """Everything measured for one tool on one scenario."""
+    """Everything measured for one tool on one scenario.
+
+    ``cold_*`` come from processes whose first capture was the scenario's; the
+    others from processes that captured a tiny exception first (warm)."""
 
     capture_s: list[float] = field(default_factory=list)
+    cold_s: list[float] = field(default_factory=list)
     peak: list[int] = field(default_factory=list)
+    cold_peak: list[int] = field(default_factory=list)
     size: list[int] = field(default_factory=list)
     load_s: list[float] = field(default_factory=list)
+    traceback_s: list[float] = field(default_factory=list)
     first_s: list[float] = field(default_factory=list)
     tb_frames: int | None = None
     fidelity: dict | None = None
     errors: list[str] = field(default_factory=list)
     load_error: str | None = None
+    traceback_error: str | None = None
     fidelity_error: str | None = None
     finished: bool = False
 
@@ -104,6 +116,43 @@ def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+class LoadSampler:
+    """The 1-minute load average and the whole machine's CPU use, sampled during a run.
+
+    The load average counts every runnable process, ours included (a capture
+    process adds about one while it runs); CPU use is the share of all cores
+    busy between the first and the last sample, from ``/proc/stat``.
+    """
+
+    def __init__(self) -> None:
+        self.loads: list[float] = []
+        self.first_cpu = self.last_cpu = _cpu_times()
+
+    def sample(self) -> None:
+        if hasattr(os, "getloadavg"):
+            self.loads.append(os.getloadavg()[0])
+        self.last_cpu = _cpu_times()
+
+    def busy_share(self) -> float | None:
+        """Share of all cores' time that was busy over the run (0 to 1)."""
+        if self.first_cpu is None or self.last_cpu is None:
+            return None
+        busy = self.last_cpu[0] - self.first_cpu[0]
+        total = self.last_cpu[1] - self.first_cpu[1]
+        return busy / total if total > 0 else None
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """``(busy, total)`` jiffies of all CPUs from ``/proc/stat``, or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def rotated(items: Sequence, by: int) -> list:
     """The tools in a different order each round, so no tool always runs first."""
     by %= max(len(items), 1)
@@ -114,7 +163,9 @@ class Matrix:
     """The tool x scenario grid and the schedule that fills it."""
 
     def __init__(self, tools: list[Tool], scenarios: list[str], workdir: Path,
-                 timeout: float, slow_s: float, keep: tuple[str, str] = ("ours", "web")):
+                 timeout: float, slow_s: float, keep: tuple[str, str] = ("ours", "web"),
+                 load: LoadSampler | None = None):
+        self.load = load or LoadSampler()
         self.tools = tools
         self.scenarios = scenarios
         self.workdir = workdir
@@ -134,35 +185,48 @@ class Matrix:
                         self.measure_once(tool, scenario, cell, round_)
 
     def measure_once(self, tool: Tool, scenario: str, cell: Cell, round_: int) -> None:
-        """One capture process, then its load process, then (once) its fidelity probe."""
-        out = self.workdir / f"{tool.name}-{scenario}-{round_}.dump"
-        proc = run_process(tool.capture_argv(scenario, str(out)), self.timeout)
-        result = {"error": "timeout"} if proc.timed_out else parse_result(proc)
-        _progress(f"{scenario:<12} {tool.name:<11} round {round_ + 1}: "
-                  + (result.get("error") or f"{result['capture_s'] * 1e3:.1f} ms"))
-        if "error" in result:
-            said = proc.failure() if proc.stderr.strip() else ""
-            cell.errors.append(result["error"] + (f" ({said})" if said else ""))
-            cell.finished = True
-            return
-        self.record_capture(cell, result)
-        dump = Path(result.get("path", out))
+        """A cold and a warm capture process, then the warm dump's load and traceback
+        processes, then (once) its fidelity probe."""
+        slow = False
+        for cold in (True, False):
+            out = self.workdir / f"{tool.name}-{scenario}-{round_}{'-cold' if cold else ''}.dump"
+            self.load.sample()
+            proc = run_process(tool.capture_argv(scenario, str(out), cold), self.timeout)
+            result = {"error": "timeout"} if proc.timed_out else parse_result(proc)
+            _progress(f"{scenario:<12} {tool.name:<11} round {round_ + 1} "
+                      f"{'cold' if cold else 'warm'}: "
+                      + (result.get("error") or f"{result['capture_s'] * 1e3:.1f} ms"))
+            if "error" in result:
+                said = proc.failure() if proc.stderr.strip() else ""
+                cell.errors.append(result["error"] + (f" ({said})" if said else ""))
+                cell.finished = True
+                return
+            slow = slow or proc.wall > self.slow_s
+            self.record_capture(cell, result, cold)
+            dump = Path(result.get("path", out))
+            if cold:
+                dump.unlink(missing_ok=True)
+        self.load.sample()
         self.record_load(tool, cell, dump)
+        self.record_traceback(tool, cell, dump)
         if cell.fidelity is None and cell.fidelity_error is None:
             self.record_fidelity(tool, cell, dump)
-        if round_ == 0 and proc.wall > self.slow_s:
+        if round_ == 0 and slow:
             cell.finished = True
         self.dispose(tool, scenario, dump)
 
     @staticmethod
-    def record_capture(cell: Cell, result: dict) -> None:
-        cell.capture_s.append(result["capture_s"])
+    def record_capture(cell: Cell, result: dict, cold: bool) -> None:
+        """The capture's numbers; size and frame count come from the warm run."""
+        (cell.cold_s if cold else cell.capture_s).append(result["capture_s"])
+        if result.get("peak_extra") is not None:
+            (cell.cold_peak if cold else cell.peak).append(result["peak_extra"])
+        if cold:
+            return
         cell.size.append(result["size"])
         cell.tb_frames = result.get("tb_frames")
         if result.get("first_s") is not None:
             cell.first_s.append(result["first_s"])
-        if result.get("peak_extra") is not None:
-            cell.peak.append(result["peak_extra"])
 
     def record_load(self, tool: Tool, cell: Cell, dump: Path) -> None:
         if cell.load_error:
@@ -172,6 +236,16 @@ class Matrix:
             cell.load_s.append(proc.wall)
         else:
             cell.load_error = proc.failure()
+
+    def record_traceback(self, tool: Tool, cell: Cell, dump: Path) -> None:
+        """The in-process time of the tool's loader from the file to a traceback."""
+        if cell.traceback_error:
+            return
+        proc = run_process(tool.traceback_argv(str(dump)), self.timeout)
+        try:
+            cell.traceback_s.append(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
+        except (ValueError, IndexError, KeyError, TypeError):
+            cell.traceback_error = proc.failure()
 
     def record_fidelity(self, tool: Tool, cell: Cell, dump: Path) -> None:
         proc = run_process(tool.fidelity_argv(str(dump), cell.tb_frames or 0), self.timeout)
@@ -206,9 +280,12 @@ class Timing:
     baseline: str | None = None
 
 
-def time_interleaved(timings: list[Timing], runs: int, timeout: float) -> None:
+def time_interleaved(timings: list[Timing], runs: int, timeout: float,
+                     load: LoadSampler | None = None) -> None:
     """Run each command ``runs`` times, round-robin, so that load drifts hit all alike."""
     for round_ in range(runs):
+        if load is not None:
+            load.sample()
         for timing in rotated(timings, round_):
             if timing.error:
                 continue

@@ -1,10 +1,20 @@
 """The crash scenarios and the capture adapters, run as one fresh process per measurement.
 
-``python scenarios.py --tool TOOL --scenario NAME --out FILE`` imports the tool,
-builds the scenario's stack, lets it raise, and captures inside the ``except``
-block at the top, exactly as a user of each tool would. It prints one JSON line
-starting with ``RESULT `` and exits 0 even when the tool fails, so that the
-harness can put the failure in a table cell instead of losing the run.
+``python scenarios.py --tool TOOL --scenario NAME --out FILE [--cold]`` imports the
+tool, builds the scenario's stack, lets it raise, and captures inside the
+``except`` block at the top, exactly as a user of each tool would. It prints one
+JSON line starting with ``RESULT `` and exits 0 even when the tool fails, so that
+the harness can put the failure in a table cell instead of losing the run.
+
+Without ``--cold`` the process first captures a tiny exception (timed apart), so
+the scenario's capture is warm. With ``--cold`` the scenario's capture is the
+first of the process and pays whatever the tool imports or sets up lazily: what a
+user pays, since a process usually crashes once. That is only honest if this
+harness has not imported those modules for the tool: it imports at the top only
+what an ordinary program has anyway (``argparse`` and ``json`` bring ``re``,
+``collections``, ``functools`` and ``enum``); each scenario imports what it needs
+itself, and each tool's adapter imports the tool (the floor: ``pickle`` and
+``gzip``) before anything is timed, as a program imports its libraries at start.
 
 This file runs under every venv (ours, each anchor's, the bare one), so it uses
 the standard library only and Python 3.9 syntax.
@@ -14,16 +24,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
 import json
 import os
-import pickle
-import random
-import socket
 import sys
-import threading
 import time
-import traceback
 
 RESULT_PREFIX = "RESULT "
 
@@ -123,6 +127,8 @@ def bigdata(n: int = BIGDATA_FRAMES):
     100 MB numpy array."""
     level = n
     if n == 1:
+        import random
+
         blob = _random_bytearray(BIGDATA_BYTES)
         samples = [random.random() for _ in range(BIGDATA_FLOATS)]
         grid = _random_array(BIGDATA_ARRAY_BYTES)
@@ -136,6 +142,9 @@ def unpicklable(n: int = UNPICKLABLE_FRAMES):
     level = n
     if n > 1:
         return unpicklable(level - 1)
+    import socket
+    import threading
+
     lock = threading.Lock()
     sock = socket.socket()
     gen = (i * i for i in range(10))
@@ -176,16 +185,22 @@ def _short_repr(value) -> str:
         return "<repr failed>"
 
 
-def capture_floor(path: str) -> str:
+def _floor():
     """The floor: each frame's ``{name: repr(value)[:200]}``, pickled, gzip level 1."""
-    frames = []
-    tb = sys.exc_info()[2]
-    while tb is not None:
-        frames.append({k: _short_repr(v) for k, v in tb.tb_frame.f_locals.items()})
-        tb = tb.tb_next
-    with open(path, "wb") as f:
-        f.write(gzip.compress(pickle.dumps(frames, protocol=5), compresslevel=1))
-    return path
+    import gzip
+    import pickle
+
+    def capture(path: str) -> str:
+        frames = []
+        tb = sys.exc_info()[2]
+        while tb is not None:
+            frames.append({k: _short_repr(v) for k, v in tb.tb_frame.f_locals.items()})
+            tb = tb.tb_next
+        with open(path, "wb") as f:
+            f.write(gzip.compress(pickle.dumps(frames, protocol=5), compresslevel=1))
+        return path
+
+    return capture
 
 
 def _ours():
@@ -230,7 +245,7 @@ def _coredumpy():
 
 CAPTURERS = {
     "ours": _ours,
-    "floor": lambda: capture_floor,
+    "floor": _floor,
     "pydumpling": _pydumpling,
     "pydump": _pydump,
     "coredumpy": _coredumpy,
@@ -337,12 +352,16 @@ def main(argv=None) -> int:
     parser.add_argument("--tool", choices=sorted(CAPTURERS), required=True)
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--cold", action="store_true",
+                        help="no warm-up: the scenario's capture is the process's first")
     args = parser.parse_args(argv)
     try:
         capture = CAPTURERS[args.tool]()
-        first = first_capture(capture, args.out + ".warm-up")
+        first = {} if args.cold else first_capture(capture, args.out + ".warm-up")
         result = dict(catcher(SCENARIOS[args.scenario], capture, args.out), **first)
     except BaseException as error:
+        import traceback
+
         traceback.print_exc()
         result = {"error": f"{type(error).__name__}: {error}"[:300]}
     print(RESULT_PREFIX + json.dumps(result), flush=True)

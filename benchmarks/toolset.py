@@ -53,12 +53,15 @@ class Tool:
     def available(self) -> bool:
         return self.python.exists()
 
-    def capture_argv(self, scenario: str, out: str) -> list[str]:
+    def capture_argv(self, scenario: str, out: str, cold: bool = False) -> list[str]:
         return [str(self.python), str(SCENARIOS_PY), "--tool", self.name,
-                "--scenario", scenario, "--out", out]
+                "--scenario", scenario, "--out", out, *(["--cold"] if cold else [])]
 
     def fidelity_argv(self, path: str, frames: int) -> list[str]:
         return [str(self.python), str(PROBE_PY), self.name, path, "fidelity", str(frames)]
+
+    def traceback_argv(self, path: str) -> list[str]:
+        return [str(self.python), str(PROBE_PY), self.name, path, "traceback"]
 
 
 def _probe_print(name: str, python: Path) -> Callable[[str], list[str]]:

@@ -79,6 +79,8 @@ class Copier(Containers):
         and the names in ``hide`` (the redactor's fields of a class)."""
         redactor = self.redactor
         check = redactor.any_secret_name(list(ns))
+        if not check and not hide and type(ns) is dict and self._scalars_fast(list(ns.values())):
+            return dict(ns)  # plain attributes and locals: copied in C, nothing to redact
         out = {}
         for name, value in ns.items():
             if name in hide:
@@ -221,8 +223,8 @@ class Copier(Containers):
         info = self.type_info(cls)
         if info.handler is not None:
             return info.handler(self, value, info, depth)
-        return self.object_snapshot(value, info, depth,
-                                    items=lambda: self._base_items(value, info, depth))
+        items = (lambda: self._base_items(value, info, depth)) if info.base is not None else None
+        return self.object_snapshot(value, info, depth, items=items)
 
     def copy_made(self, value: Any, depth: int) -> Any:
         """``copy`` for a container a handler just made (a sample, a list of labels). The

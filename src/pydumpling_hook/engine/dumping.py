@@ -7,6 +7,7 @@ here, so the rules of a dying process live in one place: nothing escapes
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -32,8 +33,14 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
     pytest plugin puts the test id there); ``outer=False`` leaves out the
     catching frame's callers (IPython's kernel, see ``snapshot.take``). Source
     files are named as ``points.file_names()`` says (IPython's cells).
+
+    The garbage collector is off meanwhile: a capture allocates tens of
+    thousands of short-lived objects, which trigger collections that walk the
+    whole heap (several ms each in a big process) and can free nothing of ours.
     """
     old_limit = sys.getrecursionlimit()
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         sys.setrecursionlimit(old_limit + 500)
         body, summary, frames, copier = snapshot.take(
@@ -68,6 +75,8 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         raise CaptureFailed(f"internal error: {type(exc_).__name__}: {exc_}"[:300]) from None
     finally:
         sys.setrecursionlimit(old_limit)
+        if collecting:
+            gc.enable()
 
 
 def sealed(body: dict, summary: dict, redactor: Any) -> bytes:
