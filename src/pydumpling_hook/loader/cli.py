@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--rdebug", action="store_true", help="serve one pdb session over TCP (see --host/--port)"
     )
+    mode.add_argument(
+        "--dap", action="store_true",
+        help="serve the dump to VS Code, nvim-dap or any DAP editor (see --host/--port)",
+    )
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
         "--locals", action="store_true", help="with --print: show each frame's variables"
@@ -81,16 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--trust", action="store_true",
         help="also restore the pickled originals (runs code from the file!)",
     )
-    remote = parser.add_argument_group("remote session (--rdebug)")
+    remote = parser.add_argument_group("remote session (--rdebug, --dap)")
     remote.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    remote.add_argument("--port", type=int, default=4444, help="port to listen on (4444; 0: any)")
+    remote.add_argument(
+        "--port", type=int, default=None,
+        help="port to listen on (--rdebug 4444, --dap 5678; 0: any free port)",
+    )
     remote.add_argument(
         "--timeout", type=float, default=None, metavar="S",
         help="give up if no client connects within S seconds",
     )
     remote.add_argument(
         "--allow-remote", action="store_true",
-        help="allow a non-loopback --host; the client must then send the printed token first",
+        help="allow a non-loopback --host; the client must then send the printed token "
+        "(--rdebug: as its first line; --dap: as \"token\" in its attach configuration)",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
@@ -156,10 +164,15 @@ def _dump_path(args: argparse.Namespace) -> str:
 def _check_combinations(args: argparse.Namespace) -> None:
     if args.list is not None and (args.file or args.latest):
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
-    if args.locals and (args.json or args.rdebug or args.list is not None):
+    if args.locals and (args.json or args.rdebug or args.dap or args.list is not None):
         raise UsageError(f"--locals goes with --print (see {PROG} --help)")
     if args.rdebug and args.debugger not in (None, "pdb"):
         raise UsageError(f"--rdebug serves pdb only (see {PROG} --help)")
+    if args.dap and (args.debugger or args.thread or args.exception):
+        raise UsageError(
+            "--dap serves every thread and exception of the dump to the editor; "
+            f"--debugger, --thread and --exception do not apply (see {PROG} --help)"
+        )
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535 (see {PROG} --help)")
 
@@ -221,14 +234,20 @@ def _debug(args: argparse.Namespace, path: str) -> int:
     return 0
 
 
-def _rdebug(args: argparse.Namespace, path: str) -> int:
-    from .remote import RemoteError, is_loopback, pdb_session, serve
+def _check_host(args: argparse.Namespace) -> None:
+    from .remote import is_loopback
 
     if not args.allow_remote and not is_loopback(args.host):
         raise UsageError(
             f"refusing --host {args.host}: not a loopback address, and the session runs any "
             "Python a client sends; add --allow-remote (a token is then required)"
         )
+
+
+def _rdebug(args: argparse.Namespace, path: str) -> int:
+    from .remote import DEFAULT_PORT, RemoteError, pdb_session, serve
+
+    _check_host(args)
     dump = _load(args, path)
     options = _session_options(args)
     dump.target(**options)  # a bad --thread/--exception fails now, not after a client connects
@@ -238,10 +257,25 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
 
     try:
         return serve(
-            session, host=args.host, port=args.port, timeout=args.timeout,
+            session, host=args.host, port=DEFAULT_PORT if args.port is None else args.port,
+            timeout=args.timeout,
             allow_remote=args.allow_remote, announce=_say,
         )
     except RemoteError as exc:
+        raise OpenError(str(exc)) from None
+
+
+def _dap(args: argparse.Namespace, path: str) -> int:
+    from .dap import DEFAULT_PORT, DapError, serve_dump
+
+    _check_host(args)
+    dump = _load(args, path)
+    try:
+        return serve_dump(
+            dump, host=args.host, port=DEFAULT_PORT if args.port is None else args.port,
+            allow_remote=args.allow_remote, timeout=args.timeout, announce=_say,
+        )
+    except DapError as exc:
         raise OpenError(str(exc)) from None
 
 
@@ -260,6 +294,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _json(path)
     if args.rdebug:
         return _rdebug(args, path)
+    if args.dap:
+        return _dap(args, path)
     return _debug(args, path)
 
 
