@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping
 
-from ..printing import exception_type, format_body
+from ..printing import format_body
 from ..records import MAX_EXCEPTIONS, MAX_NAMES
 from ..text import as_text
-from .targets import describe_exception
+from .targets import describe_exception, exception_name
 
 
 def _inner(record: Mapping) -> List[Mapping]:
@@ -58,6 +58,9 @@ def exception_info(body: Mapping, record: Mapping) -> Dict[str, Any]:
     message = record.get("message")
     description = "\n".join([as_text(message) if message is not None else "", *_notes(record)])
     details = _details(record, set())
-    details["stackTrace"] = "".join(format_body(dict(body), exception=record))
-    return {"exceptionId": exception_type(record), "description": description.strip("\n"),
+    try:
+        details["stackTrace"] = "".join(format_body(dict(body), exception=record))
+    except Exception as exc:  # a damaged record that the printer cannot follow
+        details["stackTrace"] = f"<the traceback cannot be printed: {type(exc).__name__}>"
+    return {"exceptionId": exception_name(record), "description": description.strip("\n"),
             "breakMode": "unhandled", "details": details}

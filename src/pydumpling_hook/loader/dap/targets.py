@@ -49,7 +49,11 @@ class Frame(NamedTuple):
 
 
 def walk_chain(root: Mapping) -> List[tuple]:
-    """``(path, record)`` of every exception reachable from ``root``, breadth first, once each."""
+    """``(path, record)`` of every exception reachable from ``root``, breadth first, once each.
+
+    A group's members come before its cause and context, so that an exception
+    that is both (an ``except*`` handler's error) is named by its place in the group.
+    """
     out: List[tuple] = []
     seen: set = set()
     pending = [("", root)]
@@ -59,18 +63,24 @@ def walk_chain(root: Mapping) -> List[tuple]:
             continue
         seen.add(id(record))
         out.append((path, record))
-        steps = [("cause", record.get("cause")), ("context", record.get("context"))]
         members = record.get("members")
-        if isinstance(members, (list, tuple)):
-            steps += [(f"members.{i}", m) for i, m in enumerate(members[:MAX_EXCEPTIONS])]
+        members = members[:MAX_EXCEPTIONS] if isinstance(members, (list, tuple)) else ()
+        steps = [(f"members.{i}", member) for i, member in enumerate(members)]
+        steps += [("cause", record.get("cause")), ("context", record.get("context"))]
         pending += [(f"{path}.{step}" if path else step, child) for step, child in steps]
     return out
+
+
+def exception_name(record: Mapping) -> str:
+    """The exception's type as a printed traceback names it (``mod.Name``, builtins bare)."""
+    info = record.get("type")
+    return exception_type({"type": info if isinstance(info, Mapping) else {}})
 
 
 def describe_exception(record: Mapping) -> str:
     """``Type: message`` as the last line of a printed traceback says it."""
     message = record.get("message")
-    return exception_line(exception_type(record), None if message is None else as_text(message))
+    return exception_line(exception_name(record), None if message is None else as_text(message))
 
 
 class Target:
