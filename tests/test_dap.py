@@ -28,11 +28,20 @@ def inner():
     return c
 
 
+class Order:
+    def __init__(self):
+        self.total = 12.5
+        self.lines = ["pen", "ink"]
+
+
 def outer():
     d = 4
     numbers = list(range(5_000))
     cut = list(range(30_000))
     settings = {"host": "db.local", "port": 5432, "tags": ["a", "b"]}
+    order = Order()
+    password = "hunter2"
+    essay = "x" * 50_000
     return inner() + d
 
 
@@ -72,6 +81,8 @@ def test_the_attach_flow_of_an_editor(deleted_crash: tuple) -> None:
     stopped = client.attach()
     assert stopped["reason"] == "exception" and stopped["threadId"] == 1
     assert stopped["text"] == "TypeError: unsupported operand type(s) for +: 'int' and 'str'"
+    banner = client.event("output")
+    assert banner["category"] == "console" and str(dump) in banner["output"]
 
     # 5: threads
     threads = client.request("threads")["threads"]
@@ -107,6 +118,17 @@ def test_the_attach_flow_of_an_editor(deleted_crash: tuple) -> None:
     assert last["19999"]["value"] == "19999"
     assert last["…"]["value"] == "<… 10,000 more items>" and "evaluateName" not in last["…"]
 
+    # objects show their captured attributes; redacted and cut values say so
+    order = outer_locals["order"]
+    assert order["type"] == "Order" and order["namedVariables"] == 2
+    attributes = variables(client, order["variablesReference"])
+    assert attributes["total"]["value"] == "12.5"
+    assert attributes["lines"]["evaluateName"] == "order.lines"
+    assert outer_locals["password"]["value"] == "<redacted>"
+    essay = outer_locals["essay"]
+    assert essay["type"] == "str"
+    assert essay["value"].endswith("'<… 6,000 more characters, then 40,000 not captured>")
+
     # 8: evaluate in repl and hover, an expandable dict, an error that changes nothing
     for context in ("repl", "hover", "watch"):
         result = client.request("evaluate", {"expression": "a + 1", "frameId": frames[0]["id"],
@@ -126,6 +148,18 @@ def test_the_attach_flow_of_an_editor(deleted_crash: tuple) -> None:
     assert message.startswith("SyntaxError")
     assert "NameError" in client.error("evaluate", {"expression": "nowhere",
                                                     "frameId": frames[0]["id"]})
+
+    outer_id = frames[1]["id"]
+    assert client.request("evaluate", {"expression": "order.total * d", "frameId": outer_id,
+                                       "context": "repl"})["result"] == "50.0"
+    assert client.request("evaluate", {"expression": "print(d, 'and', len(numbers)); x = 7",
+                                       "frameId": outer_id, "context": "repl"})["result"] == ""
+    assert client.event("output") == {"category": "stdout", "output": "4 and 5000\n"}
+    assert client.request("evaluate", {"expression": "x", "frameId": outer_id})["result"] == "7"
+    assert "SyntaxError" in client.error("evaluate", {"expression": "y = 1", "frameId": outer_id,
+                                                      "context": "hover"})
+    assert "SystemExit" in client.error("evaluate", {"expression": "exit(3)",
+                                                     "frameId": outer_id, "context": "repl"})
 
     # 9: exceptionInfo
     info = client.request("exceptionInfo", {"threadId": 1})
@@ -234,6 +268,47 @@ def test_a_thread_crash_and_the_other_threads(tmp_path: Path) -> None:
     main_frames = client.request("stackTrace", {"threadId": main})["stackFrames"]
     assert main_frames[-1]["name"] == "<module>"
     assert "holds no exception" in client.error("exceptionInfo", {"threadId": main})
+    client.request("disconnect")
+    assert server.wait() == 0
+
+
+DEEP = """\
+import sys
+
+sys.setrecursionlimit(10_000)
+
+
+def down(n):
+    level = n
+    if n == 3_000:
+        raise RecursionError(f"too deep at {level}")
+    return down(n + 1)
+
+
+down(0)
+"""
+
+
+def test_a_huge_stack_pages_and_shows_its_cut(crash) -> None:
+    result, dumps = crash(DEEP)
+    server = Server(dumps[0])
+    client = server.client()
+    client.attach()
+    first = client.request("stackTrace", {"threadId": 1, "startFrame": 0, "levels": 1})
+    total = first["totalFrames"]
+    assert total == 2_001  # capture keeps 1,000 frames at each end, and says what it left out
+    assert first["stackFrames"][0]["name"] == "down"
+    top = first["stackFrames"][0]["id"]
+    assert scope(client, top, "Locals")["level"]["value"] == "3000"
+    middle = client.request("stackTrace", {"threadId": 1, "startFrame": 999, "levels": 3})
+    gap = middle["stackFrames"][1]
+    assert gap["presentationHint"] == "label" and "source" not in gap
+    assert gap["name"] == "1,002 frames left out"
+    before, after = middle["stackFrames"][0]["id"], middle["stackFrames"][2]["id"]
+    assert scope(client, before, "Locals")["level"]["value"] == "2001"
+    assert scope(client, after, "Locals")["level"]["value"] == "998"
+    last = client.request("stackTrace", {"threadId": 1, "startFrame": total - 1, "levels": 20})
+    assert [f["name"] for f in last["stackFrames"]] == ["<module>"]
     client.request("disconnect")
     assert server.wait() == 0
 

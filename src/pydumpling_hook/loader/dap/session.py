@@ -156,13 +156,14 @@ class Session:
         code = frame.tb.tb_frame.f_code
         filename = code.co_filename
         line = frame.tb.tb_lineno or 0
+        if code.co_name == "<pydumpling>":  # a stand-in: frames left out, an unreadable record
+            return {"id": frame.id, "name": filename.strip("<>"), "line": 0, "column": 0,
+                    "presentationHint": "label"}
         out: Dict[str, Any] = {
             "id": frame.id, "name": getattr(code, "co_qualname", code.co_name),
             "line": line + self.line_base - 1, "column": 0,
             "source": self.sources.source(filename),
         }
-        if code.co_name == "<pydumpling>":  # a stand-in: frames left out, an unreadable record
-            out["presentationHint"] = "label"
         where = self._positions(frame)
         if where is not None and None not in where and where[0] == line:
             text = self.sources.line(filename, line)

@@ -215,8 +215,20 @@ view.register(Snapshot)(AttributesView)
 
 
 def text(value: Any, limit: int = VALUE_LIMIT) -> str:
-    """The value's repr as shown, bounded; never raises."""
+    """The value's repr as shown, bounded; never raises.
+
+    A string or bytes value longer than ``limit`` shows its first ``limit``
+    characters and says how many follow, and how many of those capture did
+    not keep: a string has no children to expand, so its cut must be in the text.
+    """
     try:
+        if isinstance(value, (str, bytes, bytearray)) and len(value) > limit:
+            unit = "characters" if isinstance(value, str) else "bytes"
+            omitted = value.omitted if isinstance(
+                value, (model.TruncatedStr, model.TruncatedBytes)) else 0
+            lost = f", then {omitted:,} not captured" if omitted else ""
+            head = bounded_repr(value[:limit], limit * 12)
+            return f"{head}<… {len(value) - limit:,} more {unit}{lost}>"
         return bounded_repr(value, limit)
     except Exception as exc:  # bounded_repr guards reprs; this is for anything it missed
         return f"<repr failed: {type(exc).__name__}>"
