@@ -105,7 +105,8 @@ def test_malformed_requests_get_errors_and_the_session_goes_on(readme_dump: Path
     bad = [("variables", {"variablesReference": "1"}), ("variables", {"variablesReference": -1}),
            ("variables", {"variablesReference": 2**40}), ("variables", {"variablesReference": 999}),
            ("stackTrace", {"threadId": 7}), ("stackTrace", {}), ("scopes", {"frameId": None}),
-           ("evaluate", {"expression": ["a"]}), ("source", {"sourceReference": 5}),
+           ("evaluate", {"expression": ["a"]}), ("evaluate", {"expression": "a\x00b"}),
+           ("evaluate", {"expression": "-" * 500_000 + "a"}), ("source", {"sourceReference": 5}),
            ("source", {"source": {"path": "/etc/passwd"}}), ("launchTheMissiles", {}),
            ("variables", {"variablesReference": 1, "filter": "everything"})]
     for command, arguments in bad:

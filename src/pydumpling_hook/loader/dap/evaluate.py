@@ -18,39 +18,33 @@ import io
 from typing import Any, Mapping, Tuple
 
 from .protocol import RequestError
+from .views import error_text
 
 NO_RESULT = object()
 """What a statement evaluates to: the response shows no value."""
-ERROR_LIMIT = 500
+
+
+def _compile(expression: str, statements: bool) -> Tuple[Any, bool]:
+    """The code of ``expression``, and whether it is statements rather than an expression."""
+    try:
+        return compile(expression, "<debug console>", "eval", dont_inherit=True), False
+    except SyntaxError:
+        if not statements:
+            raise
+    return compile(expression, "<debug console>", "exec", dont_inherit=True), True
 
 
 def run(expression: str, globals_: dict, locals_: Mapping, statements: bool) -> Tuple[Any, str]:
-    """``(value, printed)``, value ``NO_RESULT`` for a statement; raises RequestError with
+    """``(value, printed)``, value ``NO_RESULT`` for statements; raises RequestError with
     ``Type: message`` on any failure."""
-    mode = "eval"
     try:
-        code = compile(expression, "<debug console>", mode, dont_inherit=True)
-    except SyntaxError as error:
-        if not statements:
-            raise RequestError(_message(error)) from None
-        mode = "exec"
-        try:
-            code = compile(expression, "<debug console>", mode, dont_inherit=True)
-        except SyntaxError as error:
-            raise RequestError(_message(error)) from None
+        code, is_statements = _compile(expression, statements)
+    except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
+        raise RequestError(error_text(error)) from None  # ValueError: a NUL in the text
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
             value = eval(code, globals_, locals_)  # the user's own expression, as in pdb
     except (Exception, SystemExit, GeneratorExit) as error:
-        raise RequestError(_message(error)) from None
-    return (NO_RESULT if mode == "exec" else value), printed.getvalue()
-
-
-def _message(error: BaseException) -> str:
-    try:
-        detail = str(error)
-    except Exception:  # the user's own exception class may fail here too
-        detail = "<str() failed>"
-    text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
-    return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
+        raise RequestError(error_text(error)) from None
+    return (NO_RESULT if is_statements else value), printed.getvalue()

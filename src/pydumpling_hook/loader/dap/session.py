@@ -63,7 +63,7 @@ class Session:
         self._after: List[tuple] = []
         self._channel: Channel | None = None
         self._handlers: Dict[str, Callable[[Arguments], Dict[str, Any] | None]] = {
-            "initialize": self._initialize, "attach": self._attach, "launch": self._attach,
+            "initialize": self._initialize, "attach": self._nothing, "launch": self._nothing,
             "configurationDone": self._configuration_done, "threads": self._threads,
             "stackTrace": self._stack_trace, "scopes": self._scopes,
             "variables": self._variables, "evaluate": self._evaluate,
@@ -79,6 +79,7 @@ class Session:
     def handle(self, request: Request, channel: Channel) -> None:
         """Answer ``request`` on ``channel``, then send the events it triggers."""
         self._channel = channel
+        self._after = []
         handler = self._handlers.get(request.command)
         try:
             if request.command in RUN_REQUESTS:
@@ -88,12 +89,12 @@ class Session:
             body = handler(request.arguments)
         except RequestError as error:
             channel.fail(request, str(error))
+            return
         except Exception as error:  # a bug of ours, or a dump shaped in a way we missed
             channel.fail(request, f"internal error: {type(error).__name__}: {error}"[:500])
-        else:
-            channel.respond(request, body)
-        after, self._after = self._after, []
-        for name, event_body in after:
+            return
+        channel.respond(request, body)
+        for name, event_body in self._after:
             channel.event(name, event_body)
 
     # ----------------------------------------------------------------- the attach flow
@@ -104,10 +105,9 @@ class Session:
         self._after.append(("initialized", None))
         return dict(CAPABILITIES)
 
-    def _attach(self, args: Arguments) -> None:
-        return None
-
     def _nothing(self, args: Arguments) -> None:
+        """``attach``'s arguments (``connect``, ``justMyCode``...) change nothing in a dump,
+        and there is nothing to cancel: a success is the whole answer."""
         return None
 
     def _configuration_done(self, args: Arguments) -> None:

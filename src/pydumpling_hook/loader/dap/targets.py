@@ -43,7 +43,6 @@ class Frame(NamedTuple):
     """
 
     id: int
-    thread_id: int
     tb: types.TracebackType
     locals: Mapping
 
@@ -87,12 +86,11 @@ class Target:
     """One DAP thread: how to rebuild its stack, and the record it came from."""
 
     def __init__(self, name: str, build: Callable[[], types.TracebackType | None],
-                 exception: Mapping | None = None, path: str = "") -> None:
+                 exception: Mapping | None = None) -> None:
         self.id = 0
         self.name = one_line(name, LABEL_LIMIT)
         self.build = build
         self.exception = exception
-        self.path = path
         self.frames: List[Frame] | None = None
 
 
@@ -107,7 +105,7 @@ class Targets:
             for path, record in walk_chain(dump.exception):
                 label = describe_exception(record)
                 self.threads.append(Target(f"{path}: {label}" if path else label,
-                                           self._exception_stack(path), record, path))
+                                           self._exception_stack(path), record))
         for record in dump.threads:
             current = record.get("current") is True
             name = f"thread {as_text(record.get('name'), LABEL_LIMIT)}"
@@ -145,7 +143,7 @@ class Targets:
                 tb = tb.tb_next
             target.frames = []
             for tb in reversed(entries):
-                frame = Frame(len(self._frames) + 1, ident, tb, tb.tb_frame.f_locals)
+                frame = Frame(len(self._frames) + 1, tb, tb.tb_frame.f_locals)
                 self._frames.append(frame)
                 target.frames.append(frame)
         return target.frames

@@ -1,8 +1,8 @@
 """What the variables presenter asks of a value: its repr, its type, and its children.
 
 The protocol code never looks at a value's type: it calls ``view(value)`` and
-gets a ``View`` (or None for a leaf) that names the children and pages the
-indexed ones. ``view`` is a ``functools.singledispatch`` function, so a new
+gets a ``View`` that names the children and pages the indexed ones (a leaf's
+view has none). ``view`` is a ``functools.singledispatch`` function, so a new
 value type (the loader's cut-aware containers, say) plugs in with
 ``view.register(NewType)`` or by being a ``collections.abc`` Mapping,
 Sequence or Set, without any change to the protocol side.
@@ -18,7 +18,7 @@ import collections.abc
 import keyword
 from functools import singledispatch
 from itertools import islice
-from typing import Any, Iterator, List, NamedTuple
+from typing import Any, List, NamedTuple
 
 from ...dumpformat import model
 from ..text import bounded_repr
@@ -43,13 +43,24 @@ class Child(NamedTuple):
     access: str | None
 
 
+def error_text(error: BaseException, limit: int = 500) -> str:
+    """``Type: message`` of an exception raised by a value or by the user's expression,
+    which may itself fail to turn into text."""
+    try:
+        detail = str(error)
+    except Exception:
+        detail = "<str() failed>"
+    text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class Failed:
     """A child whose value could not be read: shown as the error, with no children."""
 
     __slots__ = ("text",)
 
     def __init__(self, exc: BaseException) -> None:
-        self.text = f"<error: {type(exc).__name__}: {exc}>"
+        self.text = f"<error: {error_text(exc)}>"
 
     def __repr__(self) -> str:
         return self.text
@@ -81,11 +92,15 @@ class View:
         return []
 
 
-class SequenceView(View):
-    """Lists, tuples and any Sequence: children by position, read one at a time."""
+class SizedView(View):
+    """A container: as many indexed children as ``len()`` says (0 if ``len()`` fails)."""
 
     def indexed_count(self) -> int:
         return _size(self.value)
+
+
+class SequenceView(SizedView):
+    """Lists, tuples and any Sequence: children by position, read one at a time."""
 
     def indexed(self, start: int, stop: int) -> List[Child]:
         out = []
@@ -108,20 +123,14 @@ def _key_access(key: Any) -> str | None:
     return None
 
 
-class MappingView(View):
+class MappingView(SizedView):
     """Dicts and any Mapping: entries as *indexed* children named by the key's repr,
     so that editors page a dict of a million entries as they page a list."""
-
-    def indexed_count(self) -> int:
-        return _size(self.value)
-
-    def _entries(self, start: int, stop: int) -> Iterator[tuple]:
-        return islice(self.value.items(), start, stop)
 
     def indexed(self, start: int, stop: int) -> List[Child]:
         out = []
         try:
-            for key, item in self._entries(start, stop):
+            for key, item in islice(self.value.items(), start, stop):
                 if isinstance(key, model.Cut):
                     out.append(Child(CUT_NAME, key, None))
                 else:
@@ -131,11 +140,8 @@ class MappingView(View):
         return out
 
 
-class SetView(View):
+class SetView(SizedView):
     """Sets: children in iteration order, named by position (a set has no keys)."""
-
-    def indexed_count(self) -> int:
-        return _size(self.value)
 
     def indexed(self, start: int, stop: int) -> List[Child]:
         try:
