@@ -266,10 +266,13 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
 
 
 def _dap(args: argparse.Namespace, path: str) -> int:
+    import gc
+
     from .dap import DEFAULT_PORT, DapError, serve_dump
 
     _check_host(args)
     dump = _load(args, path)
+    gc.freeze()  # the dump lives as long as the process: no collection needs to walk it again
     try:
         return serve_dump(
             dump, host=args.host, port=DEFAULT_PORT if args.port is None else args.port,

@@ -22,7 +22,6 @@ runs.
 
 from __future__ import annotations
 
-import gc
 import secrets
 from typing import Callable
 
@@ -45,6 +44,5 @@ def serve_dump(dump: Dump, host: str, port: int, allow_remote: bool = False,
     With ``allow_remote`` a random token is printed and the client must send it.
     """
     session = Session(dump)
-    gc.freeze()  # the dump lives as long as the session: no collection needs to walk it again
     token = secrets.token_urlsafe(16) if allow_remote else None
     return serve(session, host, port, token, timeout, announce)

@@ -23,6 +23,7 @@ first time its stack is asked for. Thread and frame ids are small indexes.
 from __future__ import annotations
 
 import types
+from collections import deque
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple
 
 from ..dump import Dump, TargetNotFound
@@ -55,9 +56,9 @@ def walk_chain(root: Mapping) -> List[tuple]:
     """
     out: List[tuple] = []
     seen: set = set()
-    pending = [("", root)]
+    pending = deque([("", root)])
     while pending and len(out) < MAX_EXCEPTIONS:
-        path, record = pending.pop(0)
+        path, record = pending.popleft()
         if not isinstance(record, Mapping) or id(record) in seen:
             continue
         seen.add(id(record))
@@ -66,7 +67,7 @@ def walk_chain(root: Mapping) -> List[tuple]:
         members = members[:MAX_EXCEPTIONS] if isinstance(members, (list, tuple)) else ()
         steps = [(f"members.{i}", member) for i, member in enumerate(members)]
         steps += [("cause", record.get("cause")), ("context", record.get("context"))]
-        pending += [(f"{path}.{step}" if path else step, child) for step, child in steps]
+        pending.extend((f"{path}.{step}" if path else step, child) for step, child in steps)
     return out
 
 
