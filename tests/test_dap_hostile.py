@@ -22,25 +22,22 @@ from pydumpling_hook.loader import DumpError, load
 from pydumpling_hook.loader.dap import serve_dump
 
 SEED = 20261129
-MUTATIONS = 120
+MUTATIONS = 80
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The crafted attacks, and real dumps with hostile values and cycles in their bodies."""
     work = tmp_path_factory.mktemp("dap-fuzz")
-    seeds = fuzzing.make_seeds(work / "seeds")
-    marker = work / "MARKER"
-    cases = fuzzing.crafted(seeds, marker)
-    cases += [c for c in fuzzing.mutations(seeds, random.Random(SEED), MUTATIONS)
-              if "mut_shape" in c.name or "mut_pickle" in c.name]
-    files = work / "files"
-    files.mkdir()
+    seeds = fuzzing.make_seeds(work)
+    rng = random.Random(SEED)
+    shapes = [fuzzing.Case(f"shape-{i}", fuzzing.mut_shape(rng.choice(seeds), rng))
+              for i in range(MUTATIONS)]
     paths = []
-    for case in cases:
-        path = files / f"{case.name}.dump"
-        path.write_bytes(case.data)
-        paths.append(path)
-    return {"paths": paths, "marker": marker}
+    for case in fuzzing.crafted(seeds, work / "MARKER") + shapes:
+        paths.append(work / f"{case.name}.dump")
+        paths[-1].write_bytes(case.data)
+    return {"paths": paths, "marker": work / "MARKER"}
 
 
 def served(path: Path) -> Client:
@@ -81,7 +78,7 @@ def open_everything(client: Client) -> list:
         ask("exceptionInfo", {"threadId": thread["id"]})
         frames = ask("stackTrace", {"threadId": thread["id"]}).get("stackFrames", [])
         for frame in frames[:4]:
-            if frame["source"].get("sourceReference"):
+            if frame.get("source", {}).get("sourceReference"):
                 ask("source", {"sourceReference": frame["source"]["sourceReference"]})
             ask("evaluate", {"expression": "len(dir())", "frameId": frame["id"]})
             for scope in ask("scopes", {"frameId": frame["id"]}).get("scopes", []):
