@@ -205,6 +205,29 @@ def test_the_readme_example(readme_dump: Path) -> None:
     assert server.wait() == 0
 
 
+def test_a_file_changed_since_the_crash_is_served_from_the_dump(tmp_path: Path, crash) -> None:
+    original = (CRASHES / "readme.py").read_text()
+    result, dumps = crash(original)
+    script = tmp_path / "crash.py"
+    script.write_text("# edited after the crash\n" + original)
+    server = Server(dumps[0])
+    client = server.client()
+    client.attach()
+    source = client.request("stackTrace", {"threadId": 1})["stackFrames"][0]["source"]
+    assert source["path"] == str(script) and "changed" in source["origin"]
+    assert client.request("source", {"source": source})["content"] == original
+    script.write_text(original)  # the same code again: the editor may open the file itself
+    client.request("disconnect")
+    assert server.wait() == 0
+    server = Server(dumps[0])
+    client = server.client()
+    client.attach()
+    source = client.request("stackTrace", {"threadId": 1})["stackFrames"][0]["source"]
+    assert source == {"name": "crash.py", "path": str(script)}
+    client.request("disconnect")
+    assert server.wait() == 0
+
+
 def test_chained_exceptions_are_threads(tmp_path: Path) -> None:
     dump = dump_of(tmp_path, "chains.py")
     server = Server(dump)
