@@ -158,6 +158,9 @@ def test_the_attach_flow_of_an_editor(deleted_crash: tuple) -> None:
     assert client.request("evaluate", {"expression": "x", "frameId": outer_id})["result"] == "7"
     assert "SyntaxError" in client.error("evaluate", {"expression": "y = 1", "frameId": outer_id,
                                                       "context": "hover"})
+    copied = client.request("evaluate", {"expression": "essay", "frameId": outer_id,
+                                         "context": "clipboard"})["result"]
+    assert copied == "'" + "x" * 10_000 + "'<… 40,000 more characters>"
     assert "SystemExit" in client.error("evaluate", {"expression": "exit(3)",
                                                      "frameId": outer_id, "context": "repl"})
 

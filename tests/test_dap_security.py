@@ -114,6 +114,8 @@ def test_malformed_requests_get_errors_and_the_session_goes_on(readme_dump: Path
     client.send_raw(framed({"seq": 99, "type": "request", "command": "threads",
                             "arguments": "not an object"}))
     assert client.response(99)["success"]
+    nulls = client.request("stackTrace", {"threadId": 1, "startFrame": None, "levels": None})
+    assert nulls["totalFrames"] == 3  # null reads as "not given", as clients mean it
     assert client.request("evaluate", {"expression": "a", "context": "repl"})["result"] == "1"
     client.send_raw(b"Content-Length: 5\r\n\r\n{nope")
     assert client.closed()

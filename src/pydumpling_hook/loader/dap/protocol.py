@@ -117,17 +117,19 @@ class Arguments:
         self._data = data
 
     def _get(self, name: str, default: Any, kinds: tuple, what: str) -> Any:
-        value = self._data.get(name, default)
-        if value is None and default is None:
-            raise RequestError(f"argument '{name}' is missing")
+        value = self._data.get(name)
+        if value is None:  # absent, or null: both mean "not given"
+            if default is None:
+                raise RequestError(f"argument '{name}' is missing")
+            return default
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             raise RequestError(f"argument '{name}' must be {what}")
         return value
 
-    def integer(self, name: str, default: int | None = None, high: int = MAX_ID) -> int:
+    def integer(self, name: str, default: int | None = None) -> int:
         value = self._get(name, default, (int,), "an integer")
-        if not 0 <= value <= high:
-            raise RequestError(f"argument '{name}' must be between 0 and {high}")
+        if not 0 <= value <= MAX_ID:
+            raise RequestError(f"argument '{name}' must be between 0 and {MAX_ID}")
         return value
 
     def text(self, name: str, default: str | None = None) -> str:
@@ -190,7 +192,8 @@ class Channel:
     def _send(self, message: Dict[str, Any]) -> None:
         self._seq += 1
         message["seq"] = self._seq
-        data = json.dumps(message, separators=(",", ":")).encode("ascii")
+        # ASCII: a lone surrogate from a dump travels as an escape, never as invalid UTF-8
+        data = json.dumps(message, separators=(",", ":"), default=str).encode("ascii")
         try:
             self.conn.sendall(b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
         except OSError as exc:

@@ -24,6 +24,7 @@ from .protocol import Arguments, Channel, Request, RequestError
 from .sources import Sources
 from .targets import Frame, Targets, describe_exception
 from .variables import Presenter
+from .views import VALUE_LIMIT
 
 CAPABILITIES = {
     "supportsConfigurationDoneRequest": True,
@@ -216,7 +217,7 @@ class Session:
             return {"result": "", "variablesReference": 0}
         name = expression.strip()
         name = name if name.isidentifier() else f"({name})"
-        limit = CLIPBOARD_LIMIT if context == "clipboard" else None
+        limit = CLIPBOARD_LIMIT if context == "clipboard" else VALUE_LIMIT
         body = self.presenter.describe(value, name, limit)
         body["result"] = body.pop("value")
         return body

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Tuple
 
 from ...dumpformat import model
 from .protocol import MAX_ID, RequestError
-from .views import CUT_NAME, Child, View, names, text, type_name, view
+from .views import CUT_NAME, VALUE_LIMIT, Child, View, names, text, type_name, view
 
 MAX_REFERENCES = 1_000_000
 """References handed out in one session; past it, values show but do not expand."""
@@ -88,13 +88,13 @@ class Presenter:
         return out
 
     def describe(self, value: Any, expression: str | None,
-                 limit: int | None = None) -> Dict[str, Any]:
+                 limit: int = VALUE_LIMIT) -> Dict[str, Any]:
         """``value``, ``type`` and the expansion fields, as both Variable and evaluate use."""
         value_view = _view(value)
         named, indexed = value_view.named_count(), value_view.indexed_count()
         reference = self._reference(value, _Entry(value_view, expression)) \
             if named or indexed else 0
-        out: Dict[str, Any] = {"value": text(value) if limit is None else text(value, limit),
+        out: Dict[str, Any] = {"value": text(value, limit),
                                "type": type_name(value), "variablesReference": reference}
         if reference and named:
             out["namedVariables"] = min(named, MAX_ID)
