@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import CRASHES, dump_of, dumps_in
 from dap_client import Client, Server
+from test_format_versions import FORMAT1, LAST_LINES
 
 README_CRASH = """\
 import pydumpling_hook
@@ -204,6 +205,19 @@ def test_the_readme_example(readme_dump: Path) -> None:
     assert [s["name"] for s in scopes] == ["Globals"]  # a module's locals are its globals
     assert "__builtins__" not in scope(client, module, "Globals")
     assert frames[0]["source"] == {"name": "readme.py", "path": str(CRASHES / "readme.py")}
+    client.request("disconnect")
+    assert server.wait() == 0
+
+
+@pytest.mark.parametrize("name", sorted(LAST_LINES))
+def test_dumps_of_format_1_open_in_an_editor(name: str) -> None:
+    server = Server(FORMAT1 / name)
+    client = server.client()
+    assert client.attach()["text"] == LAST_LINES[name]
+    frames = client.request("stackTrace", {"threadId": 1})["stackFrames"]
+    assert scope(client, frames[0]["id"], "Locals")
+    assert client.request("exceptionInfo", {"threadId": 1})["details"]["stackTrace"].endswith(
+        LAST_LINES[name] + "\n")
     client.request("disconnect")
     assert server.wait() == 0
 
