@@ -9,7 +9,6 @@ uses it too.
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -17,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List
+
+from conftest import clean_env
 
 TIMEOUT = 60.0
 LISTENING = re.compile(r"DAP server listening on \[?([^\]\s]+?)\]?:(\d+)")
@@ -28,12 +29,6 @@ VSCODE_INITIALIZE = {
 }
 
 
-def environment() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYDUMPLING_")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
 class Server:
     """``pydumpling-open DUMP --dap --port 0 ARGS`` and the address it printed."""
 
@@ -42,7 +37,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pydumpling_hook", str(dump), "--dap", "--port", "0",
              "--timeout", str(timeout), *args],
-            env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self.lines: List[str] = []
         line = self.read_line()
