@@ -254,7 +254,7 @@ def test_loader_modes_do_not_import_capture_or_dill(readme_dump: Path) -> None:
         f"             ['--list', {str(readme_dump.parent)!r}]):\n"
         "    assert main(args) == 0\n"
         "bad = [m for m in ('dill', 'pydumpling_hook.engine.snapshot',\n"
-        "                   'pydumpling_hook.engine.copier',\n"
+        "                   'pydumpling_hook.engine.copier', 'pydumpling_hook.loader.dap',\n"
         "                   'pdb', 'IPython', 'pudb') if m in sys.modules]\n"
         "print('IMPORTED', bad, file=sys.stderr)\n"
     )

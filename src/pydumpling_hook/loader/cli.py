@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--connect", metavar="ADDRESS",
         help="join a --rdebug session at HOST:PORT or unix:PATH (with --token)",
     )
+    mode.add_argument(
+        "--dap", action="store_true",
+        help="serve the dump to VS Code, nvim-dap or any DAP editor (see --host/--port)",
+    )
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
         "--locals", action="store_true", help="with --print: show each frame's variables"
@@ -94,17 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
          "(regular files only)"),
     ):
         parser.add_argument(flag, action="store_true", help=text)
-    remote = parser.add_argument_group("remote session (--rdebug, --connect)")
+    remote = parser.add_argument_group("remote session (--rdebug, --connect, --dap)")
     remote.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    remote.add_argument("--port", type=int, default=4444, help="port to listen on (4444; 0: any)")
+    remote.add_argument(
+        "--port", type=int, default=None,
+        help="port to listen on (--rdebug 4444, --dap 5678; 0: any free port)",
+    )
     remote.add_argument(
         "--timeout", type=float, default=None, metavar="S",
         help="give up if no client connects within S seconds",
     )
     remote.add_argument(
         "--token", metavar="T",
-        help="the token a client must send as its first line (default: "
-        "$PYDUMPLING_RDEBUG_TOKEN, else random; printed when serving)",
+        help="the token a client must send (--rdebug: as its first line; --dap: as \"token\" "
+        "in its attach configuration); default: $PYDUMPLING_RDEBUG_TOKEN, else random; "
+        "printed when serving",
     )
     for flag, text in (
         ("--unix", "with --rdebug: serve a Unix socket in a private (0700) directory instead"),
@@ -188,12 +196,17 @@ def _check_combinations(args: argparse.Namespace) -> None:
         raise UsageError(f"--unix goes with --rdebug (see {PROG} --help)")
     if args.list is not None and (args.file or args.latest):
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
-    if args.locals and (args.json or args.rdebug or args.list is not None):
+    if args.locals and (args.json or args.rdebug or args.dap or args.list is not None):
         raise UsageError(f"--locals goes with --print (see {PROG} --help)")
     if args.full and not args.json:
         raise UsageError(f"--full goes with --json (see {PROG} --help)")
     if args.rdebug and args.debugger not in (None, "pdb"):
         raise UsageError(f"--rdebug serves pdb only (see {PROG} --help)")
+    if args.dap and (args.debugger or args.thread or args.exception):
+        raise UsageError(
+            "--dap serves every thread and exception of the dump to the editor; "
+            f"--debugger, --thread and --exception do not apply (see {PROG} --help)"
+        )
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535 (see {PROG} --help)")
 
@@ -310,9 +323,10 @@ def _debug(args: argparse.Namespace, path: str) -> int:
     return 0
 
 
-def _rdebug(args: argparse.Namespace, path: str) -> int:
+def _serving_token(args: argparse.Namespace) -> str:
+    """The token of a --rdebug or --dap server, after refusing a non-loopback --host
+    without --allow-remote."""
     from .auth import AuthError, check_host, choose_token
-    from .remote import RemoteError, pdb_session, serve
 
     try:
         token = choose_token(args.token)
@@ -320,6 +334,13 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
             check_host(args.host, args.allow_remote)
     except AuthError as exc:
         raise UsageError(str(exc)) from None
+    return token
+
+
+def _rdebug(args: argparse.Namespace, path: str) -> int:
+    from .remote import DEFAULT_PORT, RemoteError, pdb_session, serve
+
+    token = _serving_token(args)
     dump = _load(args, path)
     options = _session_options(args)
     # a bad --thread/--exception fails now, not after a client connects
@@ -330,7 +351,8 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
 
     try:
         return serve(
-            session, host=args.host, port=args.port, token=token, timeout=args.timeout,
+            session, host=args.host, port=DEFAULT_PORT if args.port is None else args.port,
+            token=token, timeout=args.timeout,
             allow_remote=args.allow_remote, unix=args.unix, announce=_say,
         )
     except RemoteError as exc:
@@ -373,6 +395,23 @@ def _fatal(args: argparse.Namespace, path: str) -> int:
     return 0
 
 
+def _dap(args: argparse.Namespace, path: str) -> int:
+    import gc
+
+    from .dap import DEFAULT_PORT, DapError, serve_dump
+
+    token = _serving_token(args)
+    dump = _load(args, path)
+    gc.freeze()  # the dump lives as long as the process: no collection needs to walk it again
+    try:
+        return serve_dump(
+            dump, host=args.host, port=DEFAULT_PORT if args.port is None else args.port,
+            token=token, timeout=args.timeout, announce=_say,
+        )
+    except DapError as exc:
+        raise OpenError(str(exc)) from None
+
+
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     _check_combinations(args)
@@ -392,6 +431,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _json(args, path)
     if args.rdebug:
         return _rdebug(args, path)
+    if args.dap:
+        return _dap(args, path)
     return _debug(args, path)
 
 
