@@ -435,7 +435,7 @@ def _positions(lineno: int | None, where: Any) -> Tuple[Any, Any, Any, Any]:
     return start, end, col, end_col
 
 
-def _source_rows(frame: Frame, sources: Sources, rules: Rules) -> List[str]:
+def source_rows(frame: Frame, sources: Sources, rules: Rules) -> List[str]:
     """The source line(s) and carets of a frame, computed once per file and position."""
     filename = frame.get("filename")
     if not isinstance(filename, str):
@@ -477,7 +477,7 @@ def format_frame(frame: Frame, sources: Sources, rules: Rules, with_locals: bool
         lineno = shown if shown is not None else lineno
     filename, name = as_text(frame.get("filename")), as_text(frame.get("name"))
     rows = [f'  File "{filename}", line {as_text(lineno)}, in {name}']
-    rows.extend(_source_rows(frame, sources, rules))
+    rows.extend(source_rows(frame, sources, rules))
     if with_locals:
         rows.extend(format_locals(frame))
     return "\n".join(rows) + "\n"
@@ -522,23 +522,15 @@ def _key(frame: Frame) -> Tuple[Any, Any, Any]:
     return as_text(frame.get("filename")), as_text(frame.get("lineno")), as_text(frame.get("name"))
 
 
-def _repeated(count: int) -> str:
-    count -= RECURSIVE_CUTOFF
-    return f"  [Previous line repeated {count} more time{'s' if count > 1 else ''}]\n"
+def collapse(frames: List[Frame], cut: int = 0, cut_at: int | None = None
+             ) -> Iterator[Tuple[str, Any]]:
+    """The frames as CPython's traceback shows them, outermost first, for any renderer.
 
-
-def format_stack(
-    frames: List[Frame],
-    sources: Sources,
-    rules: Rules,
-    with_locals: bool = False,
-    cut: int = 0,
-    cut_at: int | None = None,
-) -> Iterator[str]:
-    """The frames, outermost first, with CPython's collapsing of repeated lines.
-
-    ``cut`` frames left out at ``cut_at`` are folded into a surrounding run of
-    identical frames when there is one (a deep recursion), else announced.
+    Yields ``("frame", FRAME)`` for a frame shown, ``("repeated", N)`` for
+    ``[Previous line repeated N more times]`` and ``("cut", N)`` for frames left
+    out at capture. ``cut`` frames left out at ``cut_at`` are folded into a
+    surrounding run of identical frames when there is one (a deep recursion),
+    else announced.
     """
     last: Any = None
     count = 0
@@ -551,20 +543,38 @@ def format_stack(
                 count += cut
             else:
                 if count > RECURSIVE_CUTOFF:
-                    yield _repeated(count)
+                    yield "repeated", count - RECURSIVE_CUTOFF
                 last, count = None, 0
-                yield f"  [... {cut:,} frames not captured ...]\n"
+                yield "cut", cut
         if frame is None:
             break
         if key != last:
             if count > RECURSIVE_CUTOFF:
-                yield _repeated(count)
+                yield "repeated", count - RECURSIVE_CUTOFF
             last, count = key, 0
         count += 1
         if count <= RECURSIVE_CUTOFF:
-            yield format_frame(frame, sources, rules, with_locals)
+            yield "frame", frame
     if count > RECURSIVE_CUTOFF:
-        yield _repeated(count)
+        yield "repeated", count - RECURSIVE_CUTOFF
+
+
+def format_stack(
+    frames: List[Frame],
+    sources: Sources,
+    rules: Rules,
+    with_locals: bool = False,
+    cut: int = 0,
+    cut_at: int | None = None,
+) -> Iterator[str]:
+    """The frames, outermost first, with CPython's collapsing of repeated lines."""
+    for kind, item in collapse(frames, cut, cut_at):
+        if kind == "frame":
+            yield format_frame(item, sources, rules, with_locals)
+        elif kind == "repeated":
+            yield f"  [Previous line repeated {item} more time{'s' if item > 1 else ''}]\n"
+        else:
+            yield f"  [... {item:,} frames not captured ...]\n"
 
 
 # --------------------------------------------------------------------------- exceptions
@@ -654,7 +664,7 @@ class _Context:
                 yield "".join(prefix + line for line in chunk.splitlines(True))
 
 
-def _chain(exc: Exc, seen: set) -> List[Tuple[str | None, Exc]]:
+def chain(exc: Exc, seen: set) -> List[Tuple[str | None, Exc]]:
     """``exc`` and the exceptions it was raised from, innermost cause first.
 
     At most ``MAX_EXCEPTIONS`` of them: the ones nearest ``exc``, under a line
@@ -690,7 +700,7 @@ def format_chain(
 ) -> Iterator[str]:
     """The whole chain of ``exc``, groups included, as CPython formats it."""
     ctx = ctx or _Context()
-    for message, item in _chain(exc, ctx.seen):
+    for message, item in chain(exc, ctx.seen):
         if message is not None:
             yield from ctx.emit(message)
         frames, cut, cut_at = stack(item)
