@@ -2,8 +2,9 @@
 
 This module only parses arguments, picks the file and turns every failure into
 one line on stderr. The work is in ``printing``, ``listing``, ``export``,
-``remote`` and the debugger session code, each imported only when its mode
-runs, so ``--list`` and ``--print`` never import a debugger (or dill).
+``remote``, ``html`` and the debugger session code, each imported only when its
+mode runs, so ``--list`` and ``--print`` never import a debugger (or dill), and
+only ``--html`` and ``--serve`` import Jinja2.
 
 Exit status: 0 on success, 1 for a file that cannot be opened or a failed
 session, 2 for usage errors (argparse's convention), 130 on Ctrl-C.
@@ -21,6 +22,8 @@ from .._version import __version__
 PROG = "pydumpling-open"
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
 EXCEPTION_STEPS = "cause, context or members.N"
+RDEBUG_PORT = 4444
+SERVE_PORT = 8765
 
 
 class UsageError(Exception):
@@ -59,9 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--rdebug", action="store_true", help="serve one pdb session over TCP (see --host/--port)"
     )
+    mode.add_argument(
+        "--html", metavar="OUT",
+        help="write a self-contained HTML report of the dump to OUT ('-': stdout)",
+    )
+    mode.add_argument(
+        "--serve", nargs="?", const="", default=None, metavar="DIR",
+        help="serve a read-only local web page over the dumps in DIR (default: $PYDUMPLING_DIR "
+        "or ./pydumpling-dumps) on 127.0.0.1:8765",
+    )
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
         "--locals", action="store_true", help="with --print: show each frame's variables"
+    )
+    parser.add_argument(
+        "--context", type=int, default=None, metavar="N",
+        help="with --html/--serve: source lines shown around each line (5)",
     )
     parser.add_argument(
         "--latest", action="store_true",
@@ -81,16 +97,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--trust", action="store_true",
         help="also restore the pickled originals (runs code from the file!)",
     )
-    remote = parser.add_argument_group("remote session (--rdebug)")
+    remote = parser.add_argument_group("servers (--rdebug, --serve)")
     remote.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    remote.add_argument("--port", type=int, default=4444, help="port to listen on (4444; 0: any)")
+    remote.add_argument(
+        "--port", type=int, default=None,
+        help=f"port to listen on ({RDEBUG_PORT} for --rdebug, {SERVE_PORT} for --serve; 0: any)",
+    )
     remote.add_argument(
         "--timeout", type=float, default=None, metavar="S",
         help="give up if no client connects within S seconds",
     )
     remote.add_argument(
         "--allow-remote", action="store_true",
-        help="allow a non-loopback --host; the client must then send the printed token first",
+        help="allow a non-loopback --host; the client must then send the printed token first "
+        "(--rdebug) or open the printed URL, which carries it (--serve)",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return parser
@@ -154,14 +174,29 @@ def _dump_path(args: argparse.Namespace) -> str:
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
+    web = args.html is not None or args.serve is not None
     if args.list is not None and (args.file or args.latest):
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
-    if args.locals and (args.json or args.rdebug or args.list is not None):
+    if args.serve is not None and (args.file or args.latest):
+        raise UsageError(f"--serve takes a directory, not a dump FILE (see {PROG} --help)")
+    if args.locals and (args.json or args.rdebug or args.list is not None or web):
         raise UsageError(f"--locals goes with --print (see {PROG} --help)")
+    if web and (args.thread or args.exception):
+        raise UsageError(f"--html and --serve show every thread and exception; --thread and "
+                         f"--exception go with a debugger or --print (see {PROG} --help)")
+    if web and args.debugger:
+        raise UsageError(f"--debugger goes with a debugger session (see {PROG} --help)")
+    if args.context is not None and not web:
+        raise UsageError(f"--context goes with --html or --serve (see {PROG} --help)")
     if args.rdebug and args.debugger not in (None, "pdb"):
         raise UsageError(f"--rdebug serves pdb only (see {PROG} --help)")
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535 (see {PROG} --help)")
+    if args.context is not None:
+        from .html import MAX_CONTEXT
+
+        if not 0 <= args.context <= MAX_CONTEXT:
+            raise UsageError(f"--context must be between 0 and {MAX_CONTEXT} (see {PROG} --help)")
 
 
 # --------------------------------------------------------------------------- modes
@@ -238,10 +273,69 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
 
     try:
         return serve(
-            session, host=args.host, port=args.port, timeout=args.timeout,
+            session, host=args.host, port=RDEBUG_PORT if args.port is None else args.port,
+            timeout=args.timeout,
             allow_remote=args.allow_remote, announce=_say,
         )
     except RemoteError as exc:
+        raise OpenError(str(exc)) from None
+
+
+def _need_jinja() -> None:
+    try:
+        import jinja2  # noqa: F401
+    except ImportError:
+        raise OpenError("--html and --serve need Jinja2: pip install 'pydumpling-hook[html]'"
+                        ) from None
+
+
+def _write_new(out: str, text: str) -> None:
+    """Write ``text`` to ``out``; a new file is 0600, as a dump is: it holds the same secrets."""
+    if out == "-":
+        _text_stdout().write(text)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise OpenError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _html(args: argparse.Namespace, path: str) -> int:
+    _need_jinja()
+    from .html import DEFAULT_CONTEXT, report_html
+
+    dump = _load(args, path)
+    try:
+        text = report_html(dump, DEFAULT_CONTEXT if args.context is None else args.context)
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+        raise OpenError(f"{path}: corrupt dump (cannot show it: {type(exc).__name__})") from None
+    _write_new(args.html, text)
+    if args.html != "-":
+        _say(f"report written to {args.html}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    _need_jinja()
+    from .html import DEFAULT_CONTEXT
+    from .html.server import ServeError, serve
+    from .remote import is_loopback
+
+    if not args.allow_remote and not is_loopback(args.host):
+        raise UsageError(
+            f"refusing --host {args.host}: not a loopback address, and the pages show every "
+            "dump's secrets; add --allow-remote (a token is then required)"
+        )
+    try:
+        return serve(
+            _directory(args.serve), host=args.host,
+            port=SERVE_PORT if args.port is None else args.port,
+            context=DEFAULT_CONTEXT if args.context is None else args.context,
+            allow_remote=args.allow_remote, trust=args.trust, announce=_say,
+        )
+    except ServeError as exc:
         raise OpenError(str(exc)) from None
 
 
@@ -250,6 +344,8 @@ def _run(argv: Sequence[str] | None) -> int:
     _check_combinations(args)
     if args.list is not None:
         return _list(args)
+    if args.serve is not None:
+        return _serve(args)
     path = _dump_path(args)
     from ..dumpformat.dumpfile import read_header
 
@@ -258,6 +354,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _print(args, path)
     if args.json:
         return _json(path)
+    if args.html is not None:
+        return _html(args, path)
     if args.rdebug:
         return _rdebug(args, path)
     return _debug(args, path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import IO, Any, Iterator, List, NamedTuple
+from typing import IO, Any, Iterator, List, Mapping, NamedTuple
 
 from ..config import DEFAULT_DIR
 from ..dumpformat.dumpfile import DumpError, read_header
@@ -23,13 +23,18 @@ MESSAGE_LIMIT = 80
 
 
 class Entry(NamedTuple):
-    """One listed file. ``time`` is ISO 8601 UTC, so entries sort as strings."""
+    """One listed file. ``time`` is ISO 8601 UTC, so entries sort as strings.
+
+    ``fields`` is the header's ``summary`` of a readable dump (empty otherwise),
+    for views that show more than this listing's columns (``--serve``).
+    """
 
     time: str
     summary: str
     site: str
     size: int
     path: str
+    fields: Mapping[str, Any] = {}
 
 
 def default_directory() -> str:
@@ -53,7 +58,7 @@ def _dump_entry(path: str, stat: os.stat_result) -> Entry:
         time = _mtime_iso(stat)
     text = exception_line(str(summary.get("exc_type", "?")), str(summary.get("message") or ""))
     site = _short_site(str(summary.get("site") or "-"))
-    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path)
+    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path, summary)
 
 
 def _short_site(site: str) -> str:
