@@ -109,6 +109,8 @@ class _Builder:
             node.more = _not_shown(left, SPENT)
         elif left > 0:
             node.more = _not_shown(left, f"the report lists the first {len(view.children):,}")
+        if view.tail is not None and node.more:
+            node.more += f"; then {describe(view.tail).text}, which capture left out"
         return node
 
     def nodes(self, items: Iterable[Tuple[str, Any]], depth: int, parent: str = "") -> List[Node]:

@@ -31,6 +31,8 @@ LONG_TEXT_LIMIT = 20_000
 """Most characters of a long string shown whole under its node (capture keeps 10,000)."""
 CHILDREN_LIMIT = 100
 """Children listed per container; the rest is counted, never dropped silently."""
+SCAN_LIMIT = 100_000
+"""Items of a set searched for capture's ``Cut`` (capture keeps 1,000)."""
 
 
 class View(NamedTuple):
@@ -43,6 +45,9 @@ class View(NamedTuple):
     mark: str = ""
     long_text: str | None = None
     note: str | None = None
+    tail: Any = None
+    """Capture's ``Cut`` of a container whose listed children stop before it: the tree
+    says both what the report leaves out and what capture left out."""
 
 
 Adapter = Callable[[Any], View]
@@ -95,14 +100,23 @@ def _index(i: int, item: Any) -> str:
     return "" if isinstance(item, model.Cut) else f"[{i}]"
 
 
+def _container(value: Any, pairs: Iterable[Tuple[str, Any]], cut: Any) -> View:
+    """``pairs`` are the value's (label, child); ``cut`` is capture's ``Cut`` in it, if any."""
+    children = _first(pairs)
+    total = len(value)
+    if isinstance(cut, model.Cut) and total > len(children):
+        return View(_text(value), _type_name(value), children, total - 1, tail=cut)
+    return View(_text(value), _type_name(value), children, total)
+
+
 def _sequence(value: Any) -> View:
-    children = [(_index(i, item), item) for i, item in enumerate(_first(value))]
-    return View(_text(value), _type_name(value), children, len(value))
+    return _container(value, ((_index(i, item), item) for i, item in enumerate(value)),
+                      value[-1] if value else None)
 
 
 def _set(value: Any) -> View:
-    return View(_text(value), _type_name(value), [("", item) for item in _first(value)],
-                len(value))
+    cut = next((item for item in islice(value, SCAN_LIMIT) if isinstance(item, model.Cut)), None)
+    return _container(value, (("", item) for item in value if item is not cut), cut)
 
 
 def label(key: Any) -> str:
@@ -112,9 +126,10 @@ def label(key: Any) -> str:
 
 def _mapping(value: Any) -> View:
     """A dict; capture marks its cut with a ``Cut`` key (and ``...`` value): shown as that cut."""
-    children = [("", key) if isinstance(key, model.Cut) else (label(key), item)
-                for key, item in _first(value.items())]
-    return View(_text(value), _type_name(value), children, len(value))
+    pairs = (("", key) if isinstance(key, model.Cut) else (label(key), item)
+             for key, item in value.items())
+    return _container(value, pairs, next(reversed(value), None) if isinstance(value, dict)
+                      else None)
 
 
 def _string(value: Any) -> View:
