@@ -68,6 +68,19 @@ def test_front_page_lists_and_groups(server: int, directory: Path) -> None:
     assert "readme.py:4 in inner" in next(g for g in groups if "TypeError" in g)
 
 
+def test_listing_reads_headers_only(tmp_path: Path, directory: Path) -> None:
+    """A dump whose body is cut short lists from its header; only opening it finds the damage."""
+    whole = next(directory.glob("*TypeError.dump")).read_bytes()
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "cut-TypeError.dump").write_bytes(whole[:-200])
+    with serving(served) as (url, port, process):
+        (row,) = rows(get(port, "/")[2], "dumps")
+        assert "TypeError: unsupported operand" in row and "unreadable" not in row
+        status, _, page = get(port, "/dump/cut-TypeError.dump")
+    assert status == 422 and "truncated" in page
+
+
 def test_filter_works_without_script(server: int) -> None:
     status, _, body = get(server, "/?q=indexerror")
     dumps = rows(body, "dumps")
@@ -197,6 +210,7 @@ def test_port_in_use_is_one_line(directory: Path) -> None:
     (["--serve", "{dir}", "--host", "0.0.0.0"], 2, "not a loopback address"),
     (["--serve", "{dir}", "--port", "70000"], 2, "--port must be between"),
     (["--serve", "{dir}", "--thread", "x"], 2, "--thread and --exception go with"),
+    (["--serve", "{dir}", "--trust"], 2, "--serve never runs code from a dump"),
     (["{dump}", "--serve", "{dir}"], 2, "--serve takes a directory"),
 ])
 def test_bad_serve_usage_is_one_line(args: list, status: int, words: str, directory: Path,

@@ -184,6 +184,9 @@ def _check_combinations(args: argparse.Namespace) -> None:
     if web and (args.thread or args.exception):
         raise UsageError(f"--html and --serve show every thread and exception; --thread and "
                          f"--exception go with a debugger or --print (see {PROG} --help)")
+    if args.serve is not None and args.trust:
+        raise UsageError("--serve never runs code from a dump on a request; open one dump with "
+                         f"--trust instead (see {PROG} --help)")
     if web and args.debugger:
         raise UsageError(f"--debugger goes with a debugger session (see {PROG} --help)")
     if args.context is not None and not web:
@@ -333,7 +336,7 @@ def _serve(args: argparse.Namespace) -> int:
             _directory(args.serve), host=args.host,
             port=SERVE_PORT if args.port is None else args.port,
             context=DEFAULT_CONTEXT if args.context is None else args.context,
-            allow_remote=args.allow_remote, trust=args.trust, announce=_say,
+            allow_remote=args.allow_remote, announce=_say,
         )
     except ServeError as exc:
         raise OpenError(str(exc)) from None

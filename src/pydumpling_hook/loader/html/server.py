@@ -56,11 +56,10 @@ class Site:
     """What the handler threads share: the directory, the options, the token."""
 
     def __init__(self, directory: str, host: str, port: int, context: int,
-                 token: str | None, trust: bool) -> None:
+                 token: str | None) -> None:
         self.directory = directory
         self.context = context
         self.token = token
-        self.trust = trust
         self.any_host = token is not None and is_wildcard(host)
         self.hosts = allowed_hosts(host, port)
 
@@ -74,7 +73,7 @@ class Site:
         if path is None:
             return 404, _message("Not found", f"No dump named {name} in this directory.")
         try:
-            return 200, render_report(report_view(load(path, trust=self.trust), self.context),
+            return 200, render_report(report_view(load(path), self.context),
                                       served=True)
         except DumpError as exc:
             return 422, _message("Unreadable dump", f"unreadable: {exc}")
@@ -216,8 +215,7 @@ def _server(host: str, port: int, handler: type) -> ThreadingHTTPServer:
 
 
 def serve(directory: str, host: str = "127.0.0.1", port: int = 8765, context: int = 5,
-          allow_remote: bool = False, trust: bool = False,
-          announce: Callable[[str], None] = print) -> int:
+          allow_remote: bool = False, announce: Callable[[str], None] = print) -> int:
     """Serve ``directory`` until Ctrl-C; return the exit status.
 
     ``announce`` gets the lines a user must see: the URL (with the token when
@@ -226,7 +224,7 @@ def serve(directory: str, host: str = "127.0.0.1", port: int = 8765, context: in
     token = secrets.token_urlsafe(24) if allow_remote else None
     server = _server(host, port, Handler)
     bound_port = server.server_address[1]
-    site = Site(os.path.abspath(directory), host, bound_port, context, token, trust)
+    site = Site(os.path.abspath(directory), host, bound_port, context, token)
     server.site = site  # type: ignore[attr-defined]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound_port}/" + (f"?token={token}" if token else "")
