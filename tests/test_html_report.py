@@ -106,6 +106,41 @@ def test_failing_line_and_carets_are_marked(readme_html: str) -> None:
         assert carets == []  # Python 3.9 and 3.10 print no carets
 
 
+def test_carets_are_those_python_printed(tmp_path: Path, crash) -> None:
+    """Multi-line instructions too: each caret row sits under its own source line."""
+    result, (dump,) = crash("""
+        def f(x, y):
+            total = (
+                x
+                + y
+            )
+            return total
+
+
+        def g(items):
+            return f(items[0],
+                     items[1])
+
+
+        g([1, "s"])
+    """)
+
+    def caret_rows(lines: list) -> list:
+        return [ln.strip() for ln in lines if ln.strip() and set(ln.strip()) <= set("^~")]
+
+    html = report(dump, tmp_path)
+    printed = caret_rows(result.stderr.splitlines())
+    assert caret_rows(re.findall(r'<span class="line carets"><span class="no"></span>([^\n]*)',
+                                 html)) == printed
+    assert bool(printed) == (sys.version_info >= (3, 11))
+    for frame in frames_of(html):  # each caret row follows a failing line, at its indent
+        rows = re.findall(r'<span class="line( cur| carets)?">(?:<span class="no">\d*</span>)?'
+                          r'([^\n]*)', frame)
+        for (kind, text), (_, above) in zip(rows[1:], rows):
+            if kind == " carets":
+                assert len(text) - len(text.lstrip()) >= len(above) - len(above.lstrip())
+
+
 def test_source_context_is_configurable(readme_dump: Path, tmp_path: Path) -> None:
     numbers = re.findall(r'<span class="no">(\d+)</span>', frames_of(report(readme_dump, tmp_path))
                          [-1])
