@@ -22,8 +22,8 @@ CURRENT_LIMIT = 30
 """Lines of one multi-line instruction shown; its other lines are counted."""
 
 _LIBRARY = re.compile(
-    r"[/\\](site|dist)-packages[/\\]|[/\\]lib[/\\]python\d+(\.\d+)?t?[/\\]|^<frozen |"
-    r"[/\\]Lib[/\\](?!site-packages)"
+    r"[/\\](site|dist)-packages[/\\]|[/\\]lib[/\\]python\d+(\.\d+)?t?[/\\]|[/\\]Lib[/\\]|"
+    r"[/\\]lib-python[/\\]|^<frozen "
 )
 """Files of installed packages and of the standard library (``<frozen ...>`` included)."""
 _ELIDED = re.compile(r"\.\.\.<(\d+) lines>\.\.\.")

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, NamedTuple, Tuple
 from ..._version import __version__
 from ..printing import MAX_GROUP_DEPTH, MAX_GROUP_WIDTH, chain, exception_type
 from ..records import MAX_EXCEPTIONS, MAX_NAMES, sequence, stack
-from ..text import as_text, exception_line, one_line
+from ..text import as_text, bounded_repr, exception_line, one_line
 from .frames import DEFAULT_CONTEXT, FrameView, Item, Marker, StackContext, stack_view
 from .tree import Budget, Node, namespace
 
@@ -80,7 +80,9 @@ class _Builder:
         links = []
         for message, record in chain(exc, self.seen):
             if self.exceptions >= MAX_EXCEPTIONS:
-                self.missing.append(f"exceptions beyond the first {MAX_EXCEPTIONS} are not shown")
+                note = f"exceptions beyond the first {MAX_EXCEPTIONS} are not shown"
+                if note not in self.missing:
+                    self.missing.append(note)
                 break
             self.exceptions += 1
             links.append(Link(message.strip("\n") if message else None,
@@ -92,7 +94,10 @@ class _Builder:
                                None if exc.get("message") is None else as_text(exc["message"]))
         path = as_text(exc.get("path") or "")
         notes = exc.get("notes")
-        notes = [as_text(n) for n in sequence(notes, MAX_NAMES)] if notes is not None else []
+        if isinstance(notes, (list, tuple)):
+            notes = [as_text(n) for n in sequence(notes, MAX_NAMES)]
+        else:  # Python prints a __notes__ that is not a sequence as its repr
+            notes = [] if notes is None else [bounded_repr(notes)]
         attrs, _ = namespace(exc.get("attrs"), self.ctx.budget)
         items = self.items(exc, title)
         members = exc.get("members")
