@@ -181,6 +181,19 @@ def test_remote_needs_the_token(directory: Path) -> None:
         assert get(port, "/state", headers={"Cookie": cookie.split(";")[0]})[0] == 200
 
 
+def test_directory_removed_while_serving(tmp_path: Path) -> None:
+    served = tmp_path / "gone"
+    served.mkdir()
+    with serving(served) as (url, port, process):
+        served.rmdir()
+        status, _, page = get(port, "/")
+        assert status == 503 and "Cannot read" in page
+        assert get(port, "/state")[0] == 503
+        process.send_signal(2)
+        assert process.wait(timeout=20) == 0
+        assert process.stderr.read() == "pydumpling-open: stopped\n"
+
+
 def test_stops_cleanly_on_ctrl_c(directory: Path) -> None:
     with serving(directory) as (url, port, process):
         assert get(port, "/")[0] == 200

@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import socket
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Tuple
 from urllib.parse import parse_qs, unquote_to_bytes, urlsplit
@@ -139,23 +140,34 @@ class Handler(BaseHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
+        refused = self._refusal(_first(query, "token"))
+        if refused is not None:
+            self._send(403, refused.html, "text/html", csp=refused.csp, head=head)
+            return
         cookie = None
-        if not (self.site.any_host or host_ok(self.headers.get("Host"), self.site.hosts)):
-            status, page = 403, _message("Forbidden", "This server answers only to the address "
-                                         "it listens on (the Host header names another).")
-        elif self.site.token and not token_ok(self.site.token, _first(query, "token"),
-                                              self.headers.get("Cookie")):
-            status, page = 403, _message("Forbidden", "Open the URL pydumpling-open printed: "
-                                         "it carries the access token.")
-        else:
-            if self.site.token and _first(query, "token"):
-                cookie = f"{COOKIE}={self.site.token}; HttpOnly; SameSite=Strict; Path=/"
+        if self.site.token and _first(query, "token"):
+            cookie = f"{COOKIE}={self.site.token}; HttpOnly; SameSite=Strict; Path=/"
+        try:
             if url.path == "/state":
                 body = json.dumps({"state": state(self.site.directory)})
                 self._send(200, body, "application/json", head=head, cookie=cookie)
                 return
             status, page = self._route(url.path, _first(query, "q") or "")
+        except OSError as exc:  # the directory was removed or made unreadable meanwhile
+            status, page = 503, _message("Directory unreadable",
+                                         f"Cannot read {self.site.directory}: {exc.strerror}")
         self._send(status, page.html, "text/html", csp=page.csp, head=head, cookie=cookie)
+
+    def _refusal(self, query_token: str | None) -> Page | None:
+        """The page refusing this request, or None when it may be answered."""
+        if not (self.site.any_host or host_ok(self.headers.get("Host"), self.site.hosts)):
+            return _message("Forbidden", "This server answers only to the address it listens "
+                            "on (the Host header names another).")
+        if self.site.token and not token_ok(self.site.token, query_token,
+                                             self.headers.get("Cookie")):
+            return _message("Forbidden", "Open the URL pydumpling-open printed: it carries "
+                            "the access token.")
+        return None
 
     def _route(self, path: str, query: str) -> Tuple[int, Page]:
         if path == "/":
@@ -198,7 +210,7 @@ def _first(query: Dict[str, Any], key: str) -> str | None:
     return values[0] if values else None
 
 
-def _server(host: str, port: int, handler: type) -> ThreadingHTTPServer:
+def _server(host: str, port: int, announce: Callable[[str], None]) -> ThreadingHTTPServer:
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     except OSError as exc:
@@ -208,8 +220,15 @@ def _server(host: str, port: int, handler: type) -> ThreadingHTTPServer:
         address_family = family
         daemon_threads = True
 
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            """One line for a failed request, not socketserver's traceback; none for a
+            browser that hung up."""
+            error = sys.exc_info()[1]
+            if not isinstance(error, ConnectionError):
+                announce(f"error answering a request: {type(error).__name__}: {error}"[:300])
+
     try:
-        return Server((host, port), handler)
+        return Server((host, port), Handler)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -222,7 +241,7 @@ def serve(directory: str, host: str = "127.0.0.1", port: int = 8765, context: in
     ``allow_remote``). Raises ``ServeError`` when the address cannot be used.
     """
     token = secrets.token_urlsafe(24) if allow_remote else None
-    server = _server(host, port, Handler)
+    server = _server(host, port, announce)
     bound_port = server.server_address[1]
     site = Site(os.path.abspath(directory), host, bound_port, context, token)
     server.site = site  # type: ignore[attr-defined]
