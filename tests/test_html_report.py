@@ -359,3 +359,15 @@ def test_report_to_stdout(readme_dump: Path) -> None:
     result = run_open(str(readme_dump), "--html", "-")
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith("<!DOCTYPE html>") and "c = a + b" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["readme.dump", "chains.dump", "shapes.dump", "thread.dump"])
+def test_format1_dumps_render(name: str, tmp_path: Path) -> None:
+    """Dumps written by the format-1 writer (tests/data/format1) keep opening as reports."""
+    dump = Path(__file__).parent / "data" / "format1" / name
+    result = run_open(str(dump), "--html", "-")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    text = Page(result.stdout).text
+    assert "Traceback" in text and "What the dump holds" in text
+    if name == "readme.dump":
+        assert "a = 1" in Page(frames_of(result.stdout)[-1]).text

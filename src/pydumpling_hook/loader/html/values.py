@@ -196,7 +196,10 @@ def _cut(value: model.Cut) -> View:
 
 
 def _redacted(value: model.Redacted) -> View:
-    return View("<redacted>", "redacted", mark="redacted")
+    """The kind of rule that hid the value (format 2) is shown; the value never was captured."""
+    rule = getattr(value, "rule", None)
+    return View("<redacted>", f"redacted by a {as_text(rule, LABEL_LIMIT)} rule" if rule
+                else "redacted", mark="redacted")
 
 
 for _cls, _adapter in (

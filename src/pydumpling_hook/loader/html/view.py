@@ -158,6 +158,15 @@ def _facts(dump: Any) -> List[Tuple[str, str]]:
             if value not in (None, "")]
 
 
+def _stat(value: Any) -> str:
+    """A stats value; a count by kind (``{"name": 1, "structure": 2}``) reads ``3 (name: 1, …)``."""
+    if isinstance(value, dict) and value and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
+        parts = ", ".join(f"{as_text(k)}: {v:,}" for k, v in islice(value.items(), 20))
+        return f"{sum(value.values()):,} ({parts})"
+    return as_text(value)
+
+
 def report_view(dump: Any, context: int = DEFAULT_CONTEXT) -> ReportView:
     """The view of ``dump`` (a ``loader.Dump``) with ``context`` source lines around each line."""
     builder = _Builder(dump.body, context)
@@ -179,7 +188,7 @@ def report_view(dump: Any, context: int = DEFAULT_CONTEXT) -> ReportView:
     summary = _summary(dump)
     where = as_text(summary.get("site")) if summary.get("site") else (
         f"{inner.filename}:{inner.lineno} in {inner.name}" if inner else "-")
-    stats = [(as_text(k), as_text(v)) for k, v in islice(dump.stats.items(), 100)]
+    stats = [(as_text(k), _stat(v)) for k, v in islice(dump.stats.items(), 100)]
     if builder.ctx.budget.left <= 0:
         builder.missing.append("some values: the report's budget of values was spent "
                                "(pydumpling-open --print --locals or a debugger shows them all)")
