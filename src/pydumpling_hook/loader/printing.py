@@ -571,10 +571,15 @@ def format_stack(
     for kind, item in collapse(frames, cut, cut_at):
         if kind == "frame":
             yield format_frame(item, sources, rules, with_locals)
-        elif kind == "repeated":
-            yield f"  [Previous line repeated {item} more time{'s' if item > 1 else ''}]\n"
         else:
-            yield f"  [... {item:,} frames not captured ...]\n"
+            yield f"  {marker(kind, item)}\n"
+
+
+def marker(kind: str, count: int) -> str:
+    """The line shown for a ``collapse`` marker, as CPython words repeats."""
+    if kind == "repeated":
+        return f"[Previous line repeated {count} more time{'s' if count > 1 else ''}]"
+    return f"[... {count:,} frames not captured ...]"
 
 
 # --------------------------------------------------------------------------- exceptions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, NamedTuple, Union
 
-from ..printing import Rules, Sources, collapse, source_rows
+from ..printing import Rules, Sources, collapse, marker, source_rows
 from ..records import MAX_SPAN, line, positions, stack
 from ..text import as_text
 from .tree import Budget, Node, namespace
@@ -174,11 +174,8 @@ def stack_view(record: Any, ctx: StackContext) -> List[Item]:
         if kind == "frame":
             shown = item
             items.append(frame_view(item, ctx))
-        elif kind == "repeated":
-            items.append(Marker(kind, f"[Previous line repeated {item:,} more "
-                                      f"time{'s' if item > 1 else ''}]"))
         else:
-            items.append(Marker(kind, f"[... {item:,} frames not captured ...]"))
+            items.append(Marker(kind, marker(kind, item)))
     if frames and shown is not frames[-1] and not (cut and cut_at == len(frames)):
         items.append(frame_view(frames[-1], ctx))
     views = [item for item in items if isinstance(item, FrameView)]
