@@ -167,6 +167,11 @@ def test_one_file_with_its_own_policy(readme_html: str) -> None:
     assert policy["style-src"] == sha(style)
 
 
+def test_stats_read_as_numbers(readme_html: str) -> None:
+    stats = Page(readme_html[readme_html.index('<section id="stats">'):]).text
+    assert re.search(r"redacted\s*0\s", stats) and re.search(r"cuts\s*0\s", stats)
+
+
 def test_report_is_private_like_the_dump(readme_dump: Path, tmp_path: Path) -> None:
     report(readme_dump, tmp_path)
     mode = stat.S_IMODE(os.stat(tmp_path / f"{readme_dump.stem}.html").st_mode)

@@ -160,10 +160,10 @@ def _facts(dump: Any) -> List[Tuple[str, str]]:
 
 def _stat(value: Any) -> str:
     """A stats value; a count by kind (``{"name": 1, "structure": 2}``) reads ``3 (name: 1, …)``."""
-    if isinstance(value, dict) and value and all(
+    if isinstance(value, dict) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
         parts = ", ".join(f"{as_text(k)}: {v:,}" for k, v in islice(value.items(), 20))
-        return f"{sum(value.values()):,} ({parts})"
+        return f"{sum(value.values()):,}" + (f" ({parts})" if parts else "")
     return as_text(value)
 
 
