@@ -9,7 +9,6 @@ and no code from the file may run without ``--trust``. The mutators live in
 from __future__ import annotations
 
 import pickle
-import random
 from pathlib import Path
 
 import fuzzing
@@ -23,17 +22,7 @@ MUTATIONS = 260
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Seeds from real crashes, every case written to disk, and the marker to watch."""
-    work = tmp_path_factory.mktemp("fuzz")
-    seeds = fuzzing.make_seeds(work / "seeds")
-    marker = work / "MARKER"
-    cases = fuzzing.crafted(seeds, marker)
-    for seed in seeds:
-        cases.extend(fuzzing.boundary_truncations(seed))
-    cases.extend(fuzzing.mutations(seeds, random.Random(SEED), MUTATIONS))
-    files = work / "files"
-    files.mkdir()
-    jobs = fuzzing.write_cases(cases, files)
-    return {"seeds": seeds, "marker": marker, "cases": cases, "files": files, "jobs": jobs}
+    return fuzzing.make_corpus(tmp_path_factory.mktemp("fuzz"), SEED, MUTATIONS)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,6 @@ code from the file may run.
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
-
 import fuzzing
 import pytest
 
@@ -21,19 +18,8 @@ MUTATIONS = 120
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    work = tmp_path_factory.mktemp("fuzz-html")
-    seeds = fuzzing.make_seeds(work / "seeds")
-    marker = work / "MARKER"
-    cases = fuzzing.crafted(seeds, marker)
-    cases.extend(fuzzing.mutations(seeds, random.Random(SEED), MUTATIONS))
-    files = work / "files"
-    files.mkdir()
-    jobs = []
-    for case in cases:
-        path = files / f"{case.name}.dump"
-        path.write_bytes(case.data)
-        jobs.append((case.name, [str(path), "--html", "-"]))
-    return {"marker": marker, "jobs": jobs}
+    return fuzzing.make_corpus(tmp_path_factory.mktemp("fuzz-html"), SEED, MUTATIONS,
+                               modes=(("--html", "-"),))
 
 
 def test_every_case_renders_or_fails_in_one_line(corpus: dict) -> None:
@@ -48,7 +34,7 @@ def test_serve_survives_the_corpus(corpus: dict) -> None:
     """The front page lists every file, and each crafted file opens or shows as unreadable."""
     from html_support import get, serving
 
-    directory = Path(corpus["jobs"][0][1][0]).parent
+    directory = corpus["files"]
     crafted = sorted(p.name for p in directory.glob("crafted-*.dump"))
     assert len(crafted) > 50
     with serving(directory) as (url, port, process):
