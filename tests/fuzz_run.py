@@ -169,15 +169,38 @@ def run_cli(jobs: List[Tuple[str, List[str]]], *, python: str = sys.executable,
 MODES = (("--print", "--locals"), ("--json",))
 
 
-def write_cases(cases: List[Case], directory: Path) -> List[Tuple[str, List[str]]]:
+def write_cases(cases: List[Case], directory: Path,
+                modes: Tuple[Tuple[str, ...], ...] = MODES) -> List[Tuple[str, List[str]]]:
     """Write each case to ``directory`` and return its CLI jobs, one per mode."""
     jobs = []
     for case in cases:
         path = Path(directory) / f"{case.name}.dump"
         path.write_bytes(case.data)
-        for mode in MODES:
+        for mode in modes:
             jobs.append((case.name, [str(path), *mode]))
     return jobs
+
+
+def make_corpus(work: Path, seed: int, count: int,
+                modes: Tuple[Tuple[str, ...], ...] = MODES) -> dict:
+    """Seeds from real crashes, the crafted attacks, boundary truncations and ``count``
+    mutations, written under ``work/files`` with their jobs; ``marker`` is the file a
+    payload creates if it ever runs."""
+    import random
+
+    import fuzz_crafted
+    import fuzzing
+
+    seeds = fuzzing.make_seeds(work / "seeds")
+    marker = work / "MARKER"
+    cases = fuzz_crafted.crafted(seeds, marker)
+    for one in seeds:
+        cases.extend(fuzzing.boundary_truncations(one))
+    cases.extend(fuzzing.mutations(seeds, random.Random(seed), count))
+    files = work / "files"
+    files.mkdir()
+    jobs = write_cases(cases, files, modes)
+    return {"seeds": seeds, "marker": marker, "cases": cases, "files": files, "jobs": jobs}
 
 
 def check_in_process(paths: List[Path]) -> List[str]:

@@ -11,10 +11,8 @@ shares all of them.
 from __future__ import annotations
 
 import pickle
-import random
 from pathlib import Path
 
-import fuzz_crafted
 import fuzz_run
 import fuzzing
 import pytest
@@ -27,17 +25,7 @@ MUTATIONS = 260
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Seeds from real crashes, every case written to disk, and the marker to watch."""
-    work = tmp_path_factory.mktemp("fuzz")
-    seeds = fuzzing.make_seeds(work / "seeds")
-    marker = work / "MARKER"
-    cases = fuzz_crafted.crafted(seeds, marker)
-    for seed in seeds:
-        cases.extend(fuzzing.boundary_truncations(seed))
-    cases.extend(fuzzing.mutations(seeds, random.Random(SEED), MUTATIONS))
-    files = work / "files"
-    files.mkdir()
-    jobs = fuzz_run.write_cases(cases, files)
-    return {"seeds": seeds, "marker": marker, "cases": cases, "files": files, "jobs": jobs}
+    return fuzz_run.make_corpus(tmp_path_factory.mktemp("fuzz"), SEED, MUTATIONS)
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@
 
 This module only parses arguments, picks the file and turns every failure into
 one line on stderr. The work is in ``printing``, ``listing``, ``export``,
-``remote`` and the debugger session code, each imported only when its mode
-runs, so ``--list`` and ``--print`` never import a debugger (or dill).
+``remote``, ``html`` and the debugger session code, each imported only when its
+mode runs, so ``--list`` and ``--print`` never import a debugger (or dill), and
+only ``--html`` and ``--serve`` import Jinja2.
 
 Exit status: 0 on success, 1 for a file that cannot be opened or a failed
 session, 2 for usage errors (argparse's convention), 130 on Ctrl-C.
@@ -21,6 +22,8 @@ from .._version import __version__
 PROG = "pydumpling-open"
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp", "pdbp")
 EXCEPTION_STEPS = "cause, context or members.N"
+RDEBUG_PORT = 4444
+SERVE_PORT = 8765
 
 
 class UsageError(Exception):
@@ -68,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--dap", action="store_true",
         help="serve the dump to VS Code, nvim-dap or any DAP editor (see --host/--port)",
     )
+    mode.add_argument(
+        "--html", metavar="OUT",
+        help="write a self-contained HTML report of the dump to OUT ('-': stdout)",
+    )
+    mode.add_argument(
+        "--serve", nargs="?", const="", default=None, metavar="DIR",
+        help="serve a read-only local web page over the dumps in DIR (default: $PYDUMPLING_DIR "
+        "or ./pydumpling-dumps) on 127.0.0.1:8765",
+    )
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
         "--locals", action="store_true", help="with --print: show each frame's variables"
@@ -75,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--full", action="store_true",
         help="with --json: no export budget (each section is otherwise bounded, and says so)",
+    )
+    parser.add_argument(
+        "--context", type=int, default=None, metavar="N",
+        help="with --html/--serve: source lines shown around each line (5)",
     )
     parser.add_argument(
         "--latest", action="store_true",
@@ -98,11 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
          "(regular files only)"),
     ):
         parser.add_argument(flag, action="store_true", help=text)
-    remote = parser.add_argument_group("remote session (--rdebug, --connect, --dap)")
+    remote = parser.add_argument_group("servers (--rdebug, --connect, --dap, --serve)")
     remote.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     remote.add_argument(
         "--port", type=int, default=None,
-        help="port to listen on (--rdebug 4444, --dap 5678; 0: any free port)",
+        help=f"port to listen on (--rdebug {RDEBUG_PORT}, --dap 5678, --serve {SERVE_PORT}; "
+        "0: any free port)",
     )
     remote.add_argument(
         "--timeout", type=float, default=None, metavar="S",
@@ -111,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     remote.add_argument(
         "--token", metavar="T",
         help="the token a client must send (--rdebug: as its first line; --dap: as \"token\" "
-        "in its attach configuration); default: $PYDUMPLING_RDEBUG_TOKEN, else random; "
-        "printed when serving",
+        "in its attach configuration; --serve: in the printed URL); default: "
+        "$PYDUMPLING_RDEBUG_TOKEN, else random; printed when serving",
     )
     for flag, text in (
         ("--unix", "with --rdebug: serve a Unix socket in a private (0700) directory instead"),
@@ -190,16 +207,29 @@ def _dump_path(args: argparse.Namespace) -> str:
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
+    web = args.html is not None or args.serve is not None
     if args.connect is not None and (args.file or args.latest):
         raise UsageError(f"--connect joins a session; it takes no dump FILE (see {PROG} --help)")
     if args.unix and not args.rdebug:
         raise UsageError(f"--unix goes with --rdebug (see {PROG} --help)")
     if args.list is not None and (args.file or args.latest):
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
-    if args.locals and (args.json or args.rdebug or args.dap or args.list is not None):
-        raise UsageError(f"--locals goes with --print (see {PROG} --help)")
     if args.full and not args.json:
         raise UsageError(f"--full goes with --json (see {PROG} --help)")
+    if args.serve is not None and (args.file or args.latest):
+        raise UsageError(f"--serve takes a directory, not a dump FILE (see {PROG} --help)")
+    if args.locals and (args.json or args.rdebug or args.dap or args.list is not None or web):
+        raise UsageError(f"--locals goes with --print (see {PROG} --help)")
+    if web and (args.thread or args.exception):
+        raise UsageError(f"--html and --serve show every thread and exception; --thread and "
+                         f"--exception go with a debugger or --print (see {PROG} --help)")
+    if args.serve is not None and args.trust:
+        raise UsageError("--serve never runs code from a dump on a request; open one dump with "
+                         f"--trust instead (see {PROG} --help)")
+    if web and args.debugger:
+        raise UsageError(f"--debugger goes with a debugger session (see {PROG} --help)")
+    if args.context is not None and not web:
+        raise UsageError(f"--context goes with --html or --serve (see {PROG} --help)")
     if args.rdebug and args.debugger not in (None, "pdb"):
         raise UsageError(f"--rdebug serves pdb only (see {PROG} --help)")
     if args.dap and (args.debugger or args.thread or args.exception):
@@ -209,6 +239,11 @@ def _check_combinations(args: argparse.Namespace) -> None:
         )
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535 (see {PROG} --help)")
+    if args.context is not None:
+        from .html import MAX_CONTEXT
+
+        if not 0 <= args.context <= MAX_CONTEXT:
+            raise UsageError(f"--context must be between 0 and {MAX_CONTEXT} (see {PROG} --help)")
 
 
 # --------------------------------------------------------------------------- modes
@@ -338,7 +373,7 @@ def _serving_token(args: argparse.Namespace) -> str:
 
 
 def _rdebug(args: argparse.Namespace, path: str) -> int:
-    from .remote import DEFAULT_PORT, RemoteError, pdb_session, serve
+    from .remote import RemoteError, pdb_session, serve
 
     token = _serving_token(args)
     dump = _load(args, path)
@@ -351,7 +386,7 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
 
     try:
         return serve(
-            session, host=args.host, port=DEFAULT_PORT if args.port is None else args.port,
+            session, host=args.host, port=RDEBUG_PORT if args.port is None else args.port,
             token=token, timeout=args.timeout,
             allow_remote=args.allow_remote, unix=args.unix, announce=_say,
         )
@@ -412,6 +447,58 @@ def _dap(args: argparse.Namespace, path: str) -> int:
         raise OpenError(str(exc)) from None
 
 
+def _need_jinja() -> None:
+    try:
+        import jinja2  # noqa: F401
+    except ImportError:
+        raise OpenError("--html and --serve need Jinja2: pip install 'pydumpling-hook[html]'"
+                        ) from None
+
+
+def _write_new(out: str, text: str) -> None:
+    """Write ``text`` to ``out``; a new file is 0600, as a dump is: it holds the same secrets."""
+    if out == "-":
+        _text_stdout().write(text)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise OpenError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+
+
+def _html(args: argparse.Namespace, path: str) -> int:
+    _need_jinja()
+    from .html import DEFAULT_CONTEXT, report_html
+
+    dump = _load(args, path)
+    try:
+        text = report_html(dump, DEFAULT_CONTEXT if args.context is None else args.context)
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+        raise OpenError(f"{path}: corrupt dump (cannot show it: {type(exc).__name__})") from None
+    _write_new(args.html, text)
+    if args.html != "-":
+        _say(f"report written to {args.html}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    _need_jinja()
+    from .html import DEFAULT_CONTEXT
+    from .html.server import ServeError, serve
+    token = _serving_token(args)
+    try:
+        return serve(
+            _directory(args.serve), host=args.host,
+            port=SERVE_PORT if args.port is None else args.port,
+            context=DEFAULT_CONTEXT if args.context is None else args.context,
+            token=token, allow_remote=args.allow_remote, announce=_say,
+        )
+    except ServeError as exc:
+        raise OpenError(str(exc)) from None
+
+
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     _check_combinations(args)
@@ -419,6 +506,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _list(args)
     if args.connect is not None:
         return _connect(args)
+    if args.serve is not None:
+        return _serve(args)
     path = _dump_path(args)
     if path.endswith(".fatal"):
         return _fatal(args, path)
@@ -429,6 +518,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _print(args, path)
     if args.json:
         return _json(args, path)
+    if args.html is not None:
+        return _html(args, path)
     if args.rdebug:
         return _rdebug(args, path)
     if args.dap:

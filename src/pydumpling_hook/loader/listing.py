@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from typing import IO, Any, Iterator, List, NamedTuple
+from typing import IO, Any, Iterator, List, Mapping, NamedTuple
 
 from ..config import DEFAULT_DIR
 from ..dumpformat.dumpfile import DumpError, expected_size
@@ -31,7 +31,11 @@ REASONS = {"threading": "thread", "multiprocessing.pool": "multiprocessing",
 
 
 class Entry(NamedTuple):
-    """One listed file. ``time`` is ISO 8601 UTC, so entries sort as strings."""
+    """One listed file. ``time`` is ISO 8601 UTC, so entries sort as strings.
+
+    ``fields`` is the header's ``summary`` of a readable dump (empty otherwise),
+    for views that show more than this listing's columns (``--serve``).
+    """
 
     time: str
     summary: str
@@ -40,6 +44,7 @@ class Entry(NamedTuple):
     path: str
     reason: str = "-"
     readable: bool = True
+    fields: Mapping[str, Any] = {}
 
 
 def default_directory() -> str:
@@ -71,7 +76,7 @@ def _dump_entry(path: str, stat: os.stat_result) -> Entry:
     site = _short_site(str(summary.get("site") or "-"))
     reason = str(summary.get("reason") or "-")
     return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path,
-                 one_line(REASONS.get(reason, reason), REASON_LIMIT), readable)
+                 one_line(REASONS.get(reason, reason), REASON_LIMIT), readable, summary)
 
 
 def _short_site(site: str) -> str:

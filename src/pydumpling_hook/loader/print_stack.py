@@ -88,23 +88,15 @@ def _key(frame: Frame) -> Tuple[Any, Any, Any]:
     return as_text(frame.get("filename")), as_text(frame.get("lineno")), as_text(frame.get("name"))
 
 
-def _repeated(count: int) -> str:
-    count -= RECURSIVE_CUTOFF
-    return f"  [Previous line repeated {count} more time{'s' if count > 1 else ''}]\n"
+def collapse(frames: List[Frame], cut: int = 0, cut_at: int | None = None
+             ) -> Iterator[Tuple[str, Any]]:
+    """The frames as CPython's traceback shows them, outermost first, for any renderer.
 
-
-def format_stack(
-    frames: List[Frame],
-    sources: Sources,
-    rules: Rules,
-    with_locals: bool = False,
-    cut: int = 0,
-    cut_at: int | None = None,
-) -> Iterator[str]:
-    """The frames, outermost first, with CPython's collapsing of repeated lines.
-
-    ``cut`` frames left out at ``cut_at`` are folded into a surrounding run of
-    identical frames when there is one (a deep recursion), else announced.
+    Yields ``("frame", FRAME)`` for a frame shown, ``("repeated", N)`` for
+    ``[Previous line repeated N more times]`` and ``("cut", N)`` for frames left
+    out at capture. ``cut`` frames left out at ``cut_at`` are folded into a
+    surrounding run of identical frames when there is one (a deep recursion),
+    else announced.
     """
     last: Any = None
     count = 0
@@ -117,17 +109,40 @@ def format_stack(
                 count += cut
             else:
                 if count > RECURSIVE_CUTOFF:
-                    yield _repeated(count)
+                    yield "repeated", count - RECURSIVE_CUTOFF
                 last, count = None, 0
-                yield f"  [... {cut:,} frames not captured ...]\n"
+                yield "cut", cut
         if frame is None:
             break
         if key != last:
             if count > RECURSIVE_CUTOFF:
-                yield _repeated(count)
+                yield "repeated", count - RECURSIVE_CUTOFF
             last, count = key, 0
         count += 1
         if count <= RECURSIVE_CUTOFF:
-            yield format_frame(frame, sources, rules, with_locals)
+            yield "frame", frame
     if count > RECURSIVE_CUTOFF:
-        yield _repeated(count)
+        yield "repeated", count - RECURSIVE_CUTOFF
+
+
+def format_stack(
+    frames: List[Frame],
+    sources: Sources,
+    rules: Rules,
+    with_locals: bool = False,
+    cut: int = 0,
+    cut_at: int | None = None,
+) -> Iterator[str]:
+    """The frames, outermost first, with CPython's collapsing of repeated lines."""
+    for kind, item in collapse(frames, cut, cut_at):
+        if kind == "frame":
+            yield format_frame(item, sources, rules, with_locals)
+        else:
+            yield f"  {marker(kind, item)}\n"
+
+
+def marker(kind: str, count: int) -> str:
+    """The line shown for a ``collapse`` marker, as CPython words repeats."""
+    if kind == "repeated":
+        return f"[Previous line repeated {count} more time{'s' if count > 1 else ''}]"
+    return f"[... {count:,} frames not captured ...]"

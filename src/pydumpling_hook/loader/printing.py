@@ -146,7 +146,7 @@ class _Context:
                 yield "".join(prefix + line for line in chunk.splitlines(True))
 
 
-def _chain(exc: Exc, seen: set) -> List[Tuple[str | None, Exc]]:
+def chain(exc: Exc, seen: set) -> List[Tuple[str | None, Exc]]:
     """``exc`` and the exceptions it was raised from, innermost cause first.
 
     At most ``MAX_EXCEPTIONS`` of them: the ones nearest ``exc``, under a line
@@ -183,7 +183,7 @@ def format_chain(
 ) -> Iterator[str]:
     """The whole chain of ``exc``, groups included, as CPython formats it."""
     ctx = ctx or _Context()
-    for message, item in _chain(exc, ctx.seen):
+    for message, item in chain(exc, ctx.seen):
         if message is not None:
             yield from ctx.emit(message)
         frames, cut, cut_at = stack(item)
