@@ -17,6 +17,7 @@ import sys
 from typing import IO, Any, Dict, List, NoReturn, Sequence
 
 from .._version import __version__
+from ..config import is_remote
 
 PROG = "pydumpling-open"
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp")
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open a pydumpling-hook crash dump: debug it as if the crash were live, "
         "print its traceback, list or export dumps, or serve a pdb session over TCP.",
     )
-    parser.add_argument("file", nargs="?", metavar="FILE", help="the .dump file to open")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="the .dump file to open: a path or a URL (s3://…, gs://…)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--print", dest="print_", action="store_true",
@@ -54,14 +56,32 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--json", action="store_true", help="write the whole dump as JSON to stdout")
     mode.add_argument(
         "--list", nargs="?", const="", default=None, metavar="DIR",
-        help="list the dumps in DIR (default: $PYDUMPLING_DIR or ./pydumpling-dumps)",
+        help="list the dumps in DIR or under a URL (default: $PYDUMPLING_DIR or "
+        "./pydumpling-dumps)",
     )
     mode.add_argument(
         "--rdebug", action="store_true", help="serve one pdb session over TCP (see --host/--port)"
     )
+    mode.add_argument(
+        "--keygen", metavar="FILE",
+        help="write a new age identity to FILE (0600) and print its public key, for "
+        "PYDUMPLING_RECIPIENT",
+    )
+    mode.add_argument(
+        "--ship", nargs="?", const="", default=None, metavar="URL",
+        help="upload the dumps waiting in the spool of URL (default: $PYDUMPLING_DIR) now",
+    )
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
         "--locals", action="store_true", help="with --print: show each frame's variables"
+    )
+    parser.add_argument(
+        "--group", action="store_true",
+        help="with --list: one line per crash site (count, first/last seen, hosts, versions)",
+    )
+    parser.add_argument(
+        "--identity", metavar="FILE",
+        help="age identity that decrypts an encrypted dump (default: $PYDUMPLING_IDENTITY)",
     )
     parser.add_argument(
         "--latest", action="store_true",
@@ -130,6 +150,8 @@ def _directory(path: str) -> str:
     from .listing import default_directory
 
     directory = path or default_directory()
+    if is_remote(directory):
+        return directory  # checked by the listing itself, in one request
     if not os.path.exists(directory):
         raise OpenError(f"{directory}: no such directory")
     if not os.path.isdir(directory):
@@ -154,8 +176,14 @@ def _dump_path(args: argparse.Namespace) -> str:
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
+    if args.list == "" and args.file and not args.latest:
+        args.list, args.file = args.file, None  # --list --group DIR: the DIR lands in FILE
     if args.list is not None and (args.file or args.latest):
         raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
+    if (args.keygen or args.ship is not None) and (args.file or args.latest):
+        raise UsageError(f"--keygen and --ship take no dump FILE (see {PROG} --help)")
+    if args.group and args.list is None:
+        raise UsageError(f"--group goes with --list (see {PROG} --help)")
     if args.locals and (args.json or args.rdebug or args.list is not None):
         raise UsageError(f"--locals goes with --print (see {PROG} --help)")
     if args.rdebug and args.debugger not in (None, "pdb"):
@@ -198,7 +226,13 @@ def _list(args: argparse.Namespace) -> int:
 
     directory = _directory(args.list)
     try:
-        print_listing(directory, _text_stdout())
+        if args.group:
+            from .fleet.groups import print_groups
+            from .sources import listed
+
+            print_groups(listed(directory), _text_stdout())
+        else:
+            print_listing(directory, _text_stdout())
     except PermissionError:
         raise OpenError(f"{directory}: permission denied") from None
     return 0
@@ -248,12 +282,19 @@ def _rdebug(args: argparse.Namespace, path: str) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     _check_combinations(args)
+    if args.keygen or args.ship is not None:
+        from .fleet import commands
+
+        if args.keygen:
+            return commands.keygen(args.keygen, _text_stdout())
+        return commands.ship(args.ship, _text_stdout())
     if args.list is not None:
         return _list(args)
-    path = _dump_path(args)
-    from ..dumpformat.dumpfile import read_header
+    from .sources import fetch
 
-    read_header(path)  # a bad file fails here, in one line, before any import of a debugger
+    # A URL is downloaded, an encrypted dump decrypted: every mode below reads a plain
+    # local dump. A bad file fails here, in one line, before any import of a debugger.
+    path = fetch(_dump_path(args), args.identity)
     if args.print_ or args.locals:
         return _print(args, path)
     if args.json:

@@ -1,0 +1,111 @@
+"""Where the loader's input comes from: a local path or an fsspec URL, plain or encrypted.
+
+Every mode of ``pydumpling-open`` (the debuggers, ``--print``, ``--json``,
+``--rdebug``, and any later one) reads a plain dump from a local path. So
+the command line calls ``fetch`` once, before any mode runs: it downloads an
+object, decrypts an encrypted dump with the given identity, and returns the
+path of a plain dump; modes never see a URL or an envelope. Listings call
+``listed``, which reads only headers (ranged reads for objects).
+
+Downloads and decrypted dumps go to one private temporary directory (0700,
+files 0600) that is removed at exit: a decrypted dump is as sensitive as the
+crash it holds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from typing import Any, List, NamedTuple
+
+from ..config import is_remote
+from ..dumpformat.dumpfile import SEALED_FORMAT, DumpError, read_header
+
+SUFFIXES = (".dump", ".fatal")
+_private: List[str] = []
+
+
+class Listed(NamedTuple):
+    """One file of a listing. ``header`` is the dump's header (a dict), the first line of
+    a ``.fatal`` file (a str), or the ``DumpError`` that says why it is unreadable."""
+
+    path: str
+    size: int
+    mtime: float
+    header: Any
+
+
+def private_file(name: str, data: bytes) -> str:
+    """Write ``data`` as ``name`` in this process's private temporary directory."""
+    if not _private:
+        _private.append(tempfile.mkdtemp(prefix="pydumpling-open-"))
+        atexit.register(shutil.rmtree, _private[0], True)
+    path = os.path.join(_private[0], os.path.basename(name) or "dump")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return path
+
+
+def fetch(location: str, identity: str | None = None) -> str:
+    """The local path of the plain dump at ``location`` (a path or a URL).
+
+    ``identity`` (else ``$PYDUMPLING_IDENTITY``) is the age identity file for
+    an encrypted dump. Every failure is a ``DumpError`` with one line.
+    """
+    path = location
+    if is_remote(location):
+        from .fleet.objects import download
+
+        path = private_file(location.rpartition("/")[2], download(location))
+    if read_header(path)["format"] != SEALED_FORMAT:
+        return path
+    from ..dumpformat.sealed import unseal
+
+    plain = unseal(path, identity or os.environ.get("PYDUMPLING_IDENTITY") or None)
+    return private_file(os.path.basename(path), plain)
+
+
+def listed(location: str) -> List[Listed]:
+    """Every dump and fatal-error file in a directory or under a URL, headers only.
+
+    A bad local directory raises ``OSError``; a bad URL raises ``DumpError``.
+    """
+    if is_remote(location):
+        from .fleet.objects import listed as remote_listed
+
+        return remote_listed(location)
+    found = []
+    with os.scandir(location) as entries:
+        for item in entries:
+            if not item.name.endswith(SUFFIXES) or item.name.startswith("."):
+                continue  # hidden names are capture's temporary files
+            try:
+                if not item.is_file():
+                    continue
+                stat = item.stat()
+            except OSError:
+                continue  # removed while we looked
+            found.append(Listed(item.path, stat.st_size, stat.st_mtime, _local_header(item.path)))
+    return found
+
+
+def _local_header(path: str) -> Any:
+    if path.endswith(".fatal"):
+        try:
+            with open(path, "rb") as fh:
+                return first_line(fh.read(4096))
+        except OSError as exc:
+            return DumpError(f"{path}: {exc.strerror or exc}")
+    try:
+        return read_header(path)
+    except DumpError as exc:
+        return exc
+
+
+def first_line(head: bytes) -> str:
+    """A ``.fatal`` file's summary: faulthandler's first line."""
+    return head.decode("utf-8", "replace").strip().split("\n", 1)[0].strip()
