@@ -57,9 +57,10 @@ def relative_file(filename: str, module: Any) -> str:
 
 
 def frame_site(frame: dict) -> str:
-    """``myapp/db.py:42 in Store.get``: one frame, with nothing that differs between hosts."""
+    """``myapp/db.py:42 in get``: one frame, with nothing that differs between hosts (the
+    function's name, not its qualified name, which Pythons before 3.11 do not record)."""
     where = relative_file(str(frame.get("filename")), frame.get("module"))
-    return f"{where}:{frame.get('lineno')} in {frame.get('qualname') or frame.get('name')}"
+    return f"{where}:{frame.get('lineno')} in {frame.get('name')}"
 
 
 def _innermost(frames: list) -> list:

@@ -32,23 +32,20 @@ HINTS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abf
 def one_line(error: BaseException) -> str:
     """An exception as one short line, for a warning or a listing."""
     text = " ".join(str(error).split()) or type(error).__name__
-    if isinstance(error, ImportError):
-        scheme = str(getattr(error, "url_scheme", ""))
-        extra = HINTS.get(scheme, "")
-        if extra:
-            text = f"{text} (pip install 'pydumpling-hook[{extra}]')"
+    extra = HINTS.get(str(getattr(error, "url_scheme", "")))
+    if isinstance(error, ImportError) and extra:
+        text = f"{text} (pip install 'pydumpling-hook[{extra}]')"
     return text[:300]
 
 
 def filesystem(url: str) -> tuple:
     """``(fs, path)`` for an fsspec URL; an ImportError names the extra to install."""
-    import fsspec
-
-    scheme = url.partition("://")[0]
     try:
+        import fsspec
+
         return fsspec.core.url_to_fs(url)
     except ImportError as error:
-        error.url_scheme = scheme  # type: ignore[attr-defined]
+        error.url_scheme = url.partition("://")[0]  # type: ignore[attr-defined]
         raise
 
 
@@ -123,12 +120,13 @@ def ship_pending(settings: Any) -> tuple[list, str | None]:
 
     Returns ``(urls shipped, why the rest was not)``. The first failure stops
     the round, since the next upload would most likely wait for the same dead
-    endpoint; a dump that another process is shipping right now is skipped.
+    endpoint; a dump that another process is shipping right now is left to it.
     """
-    shipped = []
+    shipped, busy = [], 0
     for path in spool.pending(spool.directory_for(settings)):
         fd = spool.claim(path)
         if fd is None:
+            busy += os.path.exists(path)
             continue
         try:
             shipped.append(ship_file(path, settings.directory, check_existing=True))
@@ -136,4 +134,4 @@ def ship_pending(settings: Any) -> tuple[list, str | None]:
             return shipped, one_line(error)
         finally:
             os.close(fd)
-    return shipped, None
+    return shipped, f"{busy} being uploaded by another process" if busy else None

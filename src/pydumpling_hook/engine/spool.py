@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
     from typing import Any
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.")
+_retrying: list = []
+shipped_at_start: list = []
+"""``(destination, url)`` of what this process's start-up retry uploaded, for ``--ship``."""
 
 
 class Spooled(str):
@@ -123,20 +126,24 @@ def retry_at_start(settings: Any) -> None:
     done = _thread.allocate_lock()
     done.acquire()
     _thread.start_new_thread(_retry, (settings, done))
-    atexit.register(_wait, done, settings.upload_timeout, os.getpid())
+    _retrying.append((done, os.getpid()))
+    atexit.register(wait_for_retry, settings.upload_timeout)
 
 
 def _retry(settings: Any, done: Any) -> None:
     try:
         from .ship import ship_pending
 
-        ship_pending(settings)
+        shipped_at_start.extend((settings.directory, url) for url in ship_pending(settings)[0])
     except BaseException:  # a background retry is silent: the next process tries again
         pass
     finally:
         done.release()
 
 
-def _wait(done: Any, budget: float, pid: int) -> None:
-    if os.getpid() == pid:  # a forked child has no retry thread to wait for
-        done.acquire(timeout=budget)
+def wait_for_retry(budget: float) -> None:
+    """Give this process's retry up to ``budget`` seconds to finish (at exit, or before
+    ``pydumpling-open --ship`` ships the same files itself)."""
+    for done, pid in _retrying:
+        if os.getpid() == pid and done.acquire(timeout=budget):  # a forked child has no thread
+            done.release()

@@ -24,18 +24,20 @@ def keygen(path: str, out: IO[str]) -> int:
 def ship(location: str, out: IO[str]) -> int:
     """Upload what the spool of ``location`` (default ``$PYDUMPLING_DIR``) holds, now."""
     from ...engine.ship import ship_pending
-    from ...engine.spool import directory_for, pending
+    from ...engine.spool import directory_for, pending, shipped_at_start, wait_for_retry
 
     settings = config.from_environment(directory=location or None)
     if not config.is_remote(settings.directory):
         raise DumpError(f"{settings.directory}: --ship needs a remote directory (s3://…, "
                         "gs://…), given or in PYDUMPLING_DIR")
+    wait_for_retry(settings.upload_timeout)  # this very process may be retrying at start
     shipped, problem = ship_pending(settings)
-    for url in shipped:
+    earlier = [url for where, url in shipped_at_start if where == settings.directory]
+    for url in earlier + shipped:
         out.write(f"{url}\n")
     out.flush()
     if problem:
         left = len(pending(directory_for(settings)))
-        raise DumpError(f"{settings.directory}: upload failed: {problem}; {left} dump(s) still "
-                        f"in {directory_for(settings)}")
+        raise DumpError(f"{settings.directory}: {left} dump(s) still in "
+                        f"{directory_for(settings)}: {problem}")
     return 0
