@@ -187,3 +187,38 @@ def test_bad_urls_are_one_line(moto, bucket) -> None:
         assert result.returncode == 1 and result.stdout == "", result.stderr
         (line,) = result.stderr.splitlines()
         assert line.startswith("pydumpling-open: error: ") and expected in line, line
+
+
+def test_a_retry_after_a_lost_answer_uploads_nothing_twice(moto, bucket, env,
+                                                           tmp_path: Path) -> None:
+    run_python([str(README)], env=clean_env(**env))
+    (name,) = objects(moto, bucket)
+    spool_dir = Path(tmp_path / "spool")
+    (folder,) = spool_dir.iterdir()  # as if the process died between upload and removal
+    (folder / name.rpartition("/")[2]).write_bytes(moto.filesystem().cat_file(name))
+    later = run_python(["-c", "pass"], env=clean_env(**env))
+    assert later.returncode == 0 and later.stderr == ""
+    assert spooled(tmp_path) == [] and objects(moto, bucket) == [name]
+    assert puts(moto, bucket) == {f"/{name}": 1}
+
+
+def test_pytest_plugin_writes_failing_tests_to_a_bucket(moto, bucket, env, tmp_path: Path) -> None:
+    (tmp_path / "test_ci.py").write_text("def test_fails():\n    assert 1 == 2\n")
+    ci = {k: v for k, v in env.items() if k != "PYDUMPLING_DIR"}
+    result = run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider", "--dumpling-dir",
+                         f"s3://{bucket}/ci", "test_ci.py"], env=clean_env(**ci), cwd=tmp_path)
+    assert result.returncode == 1
+    (name,) = moto.filesystem().ls(f"{bucket}/ci")
+    assert f"dump written to s3://{name}" in result.stdout
+
+
+def test_other_fsspec_backends_get_a_temporary_name_then_a_move(tmp_path: Path) -> None:
+    need("fsspec")
+    target = tmp_path / "shared"
+    env = {"PYDUMPLING_DIR": f"file://{target}", "PYDUMPLING_SPOOL": str(tmp_path / "spool"),
+           "PYDUMPLING_UPLOAD_TIMEOUT": "60"}
+    crashed = run_python([str(README)], env=clean_env(**env))
+    (dump,) = target.iterdir()
+    assert notices(crashed.stderr) == [f"pydumpling: crash dump written to file://{dump}"]
+    listing = run_open("--list", f"file://{target}", env={})
+    assert listing.returncode == 0 and listing.stdout.rstrip().endswith(f"file://{dump}")

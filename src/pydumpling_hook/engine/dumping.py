@@ -57,7 +57,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         remote = config.is_remote(settings.directory)
         label = label or summary["thread"]
         if remote:  # the spool name is the remote name: unique across hosts, stable on retry
-            label = f"{label}_{os.urandom(4).hex()}"
+            label = f"{label[:60]}_{os.urandom(4).hex()}"  # kept whole by dump_name
         directory = spool.local_directory(settings)
         name = writer.dump_name(body["meta"]["timestamp"], os.getpid(), label,
                                 summary["exc_type"])

@@ -57,6 +57,7 @@ def put(fs: Any, target: str, data: bytes) -> None:
         return
     parent, _, name = target.rpartition("/")
     temporary = f"{parent}/.{name}.tmp-{os.urandom(4).hex()}"
+    fs.makedirs(parent, exist_ok=True)  # file systems with real directories need them
     fs.pipe_file(temporary, data)
     fs.mv(temporary, target)
 
