@@ -87,7 +87,7 @@ def record_suppressed(path: str, count: int) -> None:
     reader opens, so that is where the count belongs.
     """
     header = dumpfile.read_header(path)
-    if header["format"] != dumpfile.PLAIN_FORMAT:  # sealed: the body is out of our reach
+    if header["format"] == dumpfile.SEALED_FORMAT:  # the body is out of our reach
         return
     body = dumpfile.read_body(path)
     originals = dumpfile.read_originals(path) or None
