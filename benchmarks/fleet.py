@@ -1,7 +1,7 @@
 """What the fleet features cost (issue 16), against a real S3 API on 127.0.0.1 (moto).
 
     python benchmarks/fleet.py            # 10,000 dumps in the bucket, 15 rounds
-    python benchmarks/fleet.py --quick    # 1,000 dumps, 3 rounds (CI: keeps it working)
+    python benchmarks/fleet.py --quick    # 200 dumps, 3 rounds (CI: keeps it working)
 
 Run it with a venv that has the ``test-fleet`` extra (``.venvs/3.11`` or
 ``.venvs/3.13``). Every number is a median over fresh processes, the variants
@@ -198,11 +198,11 @@ def listing(server: MotoServer, work: Path, rounds: int, count: int) -> None:
 
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 dumps, 3 rounds")
+    parser.add_argument("--quick", action="store_true", help="200 dumps, 3 rounds")
     parser.add_argument("--dumps", type=int, help="dumps in the bucket (default 10,000)")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 15)")
     args = parser.parse_args(argv)
-    count = args.dumps or (1000 if args.quick else 10_000)
+    count = args.dumps or (200 if args.quick else 10_000)
     rounds = args.rounds or (3 if args.quick else 15)
     with tempfile.TemporaryDirectory(prefix="pydumpling-fleet-bench-") as tmp:
         work = Path(tmp)

@@ -178,7 +178,7 @@ def test_bad_urls_are_one_line(moto, bucket) -> None:
     unreachable = dict(moto.env(), AWS_ENDPOINT_URL="http://127.0.0.1:9")
     for args, env, expected in [
         (["--print", f"s3://{bucket}/app/20260101T000000.000000Z-1-x-Junk.dump"], moto.env(),
-         "bad magic"),
+         f"s3://{bucket}/app/20260101T000000.000000Z-1-x-Junk.dump: not a pydumpling-hook dump"),
         (["--print", f"s3://{bucket}/app/missing.dump"], moto.env(), "no such object"),
         (["--list", "s3://no-such-bucket/app"], moto.env(), "no such bucket"),
         (["--list", f"s3://{bucket}/app"], unreachable, "cannot list"),

@@ -331,7 +331,9 @@ def main(argv: List[str] | None = None) -> int:
         return 2
     except (DumpError, OpenError, LookupError) as exc:
         # LookupError: the loader's TargetNotFound (no such thread or exception)
-        _say(f"error: {exc}")
+        from .sources import shown
+
+        _say(f"error: {shown(str(exc))}")
         return 1
     except BrokenPipeError:
         _silence_stdout()

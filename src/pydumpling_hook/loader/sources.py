@@ -18,13 +18,14 @@ import atexit
 import os
 import shutil
 import tempfile
-from typing import Any, List, NamedTuple
+from typing import Any, Dict, List, NamedTuple
 
 from ..config import is_remote
 from ..dumpformat.dumpfile import SEALED_FORMAT, DumpError, read_header
 
 SUFFIXES = (".dump", ".fatal")
 _private: List[str] = []
+_origins: Dict[str, str] = {}
 
 
 class Listed(NamedTuple):
@@ -38,13 +39,12 @@ class Listed(NamedTuple):
 
 
 def private_file(name: str, data: bytes) -> str:
-    """Write ``data`` as ``name`` in this process's private temporary directory."""
+    """Write ``data`` to a new file (0600) of this process's private temporary directory;
+    its name ends with ``name``, so messages still say which dump it is."""
     if not _private:
         _private.append(tempfile.mkdtemp(prefix="pydumpling-open-"))
         atexit.register(shutil.rmtree, _private[0], True)
-    path = os.path.join(_private[0], os.path.basename(name) or "dump")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
-                 0o600)
+    fd, path = tempfile.mkstemp(suffix=f"-{os.path.basename(name)}", dir=_private[0])
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return path
@@ -61,12 +61,23 @@ def fetch(location: str, identity: str | None = None) -> str:
         from .fleet.objects import download
 
         path = private_file(location.rpartition("/")[2], download(location))
+        _origins[path] = location
     if read_header(path)["format"] != SEALED_FORMAT:
         return path
     from ..dumpformat.sealed import unseal
 
     plain = unseal(path, identity or os.environ.get("PYDUMPLING_IDENTITY") or None)
-    return private_file(os.path.basename(path), plain)
+    local = private_file(os.path.basename(location), plain)
+    _origins[local] = location
+    return local
+
+
+def shown(message: str) -> str:
+    """``message`` with each private copy's path replaced by the dump it came from, so
+    that an error about a downloaded or decrypted dump names what the user gave."""
+    for path, location in _origins.items():
+        message = message.replace(path, location)
+    return message
 
 
 def listed(location: str) -> List[Listed]:
