@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from s3server import MotoServer  # noqa: E402 - the test suite's server harness
+from s3server import KEY, MotoServer  # noqa: E402 - the test suite's server harness
 
 CRASH = """
 import sys, time
@@ -163,7 +163,9 @@ def populate(server: MotoServer, work: Path, count: int) -> Path:
     local = work / "fleet"
     local.mkdir()
     batch: dict = {}
-    fs = server.filesystem()
+    import s3fs
+
+    fs = s3fs.S3FileSystem(endpoint_url=server.endpoint, key=KEY, secret=KEY)
     for i in range(count):
         stamp = f"20261125T{i // 3600 % 24:02d}{i // 60 % 60:02d}{i % 60:02d}.{i:06d}Z"
         name = f"{stamp}-{1000 + i}-MainThread_{i:08x}-ZeroDivisionError.dump"
@@ -210,7 +212,7 @@ def main(argv: list | None = None) -> int:
         server = MotoServer(work / "moto.log")
         server.start()
         try:
-            server.filesystem().mkdir("bench")
+            server.store().mkdir("bench")
             print(f"Python {sys.version.split()[0]}, moto on {server.endpoint}; medians of "
                   f"{rounds} rounds (startup: {rounds * 2})")
             print("startup")

@@ -77,12 +77,9 @@ class MotoServer:
             self.process.wait(timeout=30)
             self.process = None
 
-    def filesystem(self):
-        """A fresh s3fs client for the test itself (no cached connection to a stopped server)."""
-        import s3fs
-
-        return s3fs.S3FileSystem(endpoint_url=self.endpoint, key=KEY, secret=KEY,
-                                 skip_instance_cache=True, use_listings_cache=False)
+    def store(self) -> Store:
+        """The test's own client, fresh (no connection kept to a server since stopped)."""
+        return Store(self.endpoint)
 
     def requests(self) -> List[Tuple[str, str, int]]:
         """``(method, path, status)`` of every request the server answered so far.
@@ -96,6 +93,45 @@ class MotoServer:
             time.sleep(0.3)
         text = _COLOUR.sub("", self.log.read_text(errors="replace"))
         return [(m, p, int(s)) for m, p, s in _REQUEST.findall(text)]
+
+
+class Store:
+    """The tests' own view of the buckets, through boto3 (a moto dependency).
+
+    Not s3fs: it would leave fsspec's event-loop thread running in the pytest
+    process, and later tests fork (pexpect), which a threaded process must not.
+    Paths are ``bucket/key``, as s3fs writes them.
+    """
+
+    def __init__(self, endpoint: str) -> None:
+        import boto3
+
+        self.client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY,
+                                   aws_secret_access_key=KEY, region_name="us-east-1")
+
+    def mkdir(self, bucket: str) -> None:
+        self.client.create_bucket(Bucket=bucket)
+
+    def ls(self, path: str) -> List[str]:
+        """The objects directly under ``bucket/prefix``; none for a missing bucket."""
+        bucket, _, prefix = path.partition("/")
+        found: List[str] = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{prefix}/" if prefix else "", Delimiter="/")
+        try:
+            for page in pages:
+                found.extend(f"{bucket}/{item['Key']}" for item in page.get("Contents", ()))
+        except self.client.exceptions.NoSuchBucket:
+            return []
+        return sorted(found)
+
+    def cat_file(self, path: str) -> bytes:
+        bucket, _, key = path.partition("/")
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def pipe_file(self, path: str, data: bytes) -> None:
+        bucket, _, key = path.partition("/")
+        self.client.put_object(Bucket=bucket, Key=key, Body=data)
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -19,17 +20,19 @@ README = CRASHES / "readme.py"
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory):
     need("moto")
-    need("s3fs")
+    need("s3fs")  # in the processes under test only: see s3server.Store
     server = MotoServer(tmp_path_factory.mktemp("moto") / "requests.log")
     server.start()
     yield server
     server.stop()
+    # Later tests fork (pexpect): nothing of ours may leave a thread in this process.
+    assert [t.name for t in threading.enumerate()] == [threading.main_thread().name]
 
 
 @pytest.fixture
 def bucket(moto: MotoServer, request: pytest.FixtureRequest) -> str:
     name = request.node.name.replace("_", "-")[:50].strip("-").lower()
-    moto.filesystem().mkdir(name)
+    moto.store().mkdir(name)
     return name
 
 
@@ -46,8 +49,7 @@ def env(moto: MotoServer, bucket: str, tmp_path: Path) -> dict:
 
 
 def objects(moto: MotoServer, bucket: str) -> list:
-    return sorted(moto.filesystem().ls(f"{bucket}/app")) if moto.filesystem().exists(
-        f"{bucket}/app") else []
+    return moto.store().ls(f"{bucket}/app")
 
 
 def spooled(tmp_path: Path) -> list:
@@ -104,7 +106,7 @@ def test_server_down_at_crash_then_back(moto, bucket, env, tmp_path: Path) -> No
     (dump,) = spooled(tmp_path)
     (line,) = notices(crashed.stderr)
     assert line.startswith(f"pydumpling: crash dump kept in {dump}: ")
-    moto.filesystem().mkdir(bucket)  # the restarted server remembers nothing
+    moto.store().mkdir(bucket)  # the restarted server remembers nothing
     later = run_python(["-c", "pass"], env=clean_env(**env))
     assert (later.returncode, later.stdout, later.stderr) == (0, "", "")
     assert objects(moto, bucket) == [f"{bucket}/app/{dump.name}"]
@@ -141,7 +143,7 @@ def test_ship_on_demand(moto, env, tmp_path: Path) -> None:
     crashed = run_python([str(README)], env=clean_env(**missing))
     (dump,) = spooled(tmp_path)
     assert "NoSuchBucket" in crashed.stderr or "not exist" in crashed.stderr, crashed.stderr
-    moto.filesystem().mkdir("created-later")
+    moto.store().mkdir("created-later")
     shipped = run_open("--ship", env=missing)
     assert shipped.returncode == 0, shipped.stderr
     assert shipped.stdout == f"s3://created-later/app/{dump.name}\n"
@@ -160,7 +162,7 @@ def test_encrypted_dumps_in_a_bucket(moto, bucket, env, tmp_path: Path) -> None:
     names = objects(moto, bucket)
     assert len(names) == 2
     for name in names:
-        assert b"PLANTED" not in moto.filesystem().cat_file(name)
+        assert b"PLANTED" not in moto.store().cat_file(name)
     grouped = run_open("--list", "--group", f"s3://{bucket}/app", env=moto.env())
     (line,) = grouped.stdout.splitlines()[1:]
     assert line.split()[0] == "2" and "h1,h2" in line and "KeyError at app.py:3 in pay" in line
@@ -172,7 +174,7 @@ def test_encrypted_dumps_in_a_bucket(moto, bucket, env, tmp_path: Path) -> None:
 
 
 def test_bad_urls_are_one_line(moto, bucket) -> None:
-    moto.filesystem().pipe_file(f"{bucket}/app/20260101T000000.000000Z-1-x-Junk.dump", b"junk")
+    moto.store().pipe_file(f"{bucket}/app/20260101T000000.000000Z-1-x-Junk.dump", b"junk")
     listing = run_open("--list", f"s3://{bucket}/app", env=moto.env())
     assert listing.returncode == 0 and "<unreadable: " in listing.stdout
     unreachable = dict(moto.env(), AWS_ENDPOINT_URL="http://127.0.0.1:9")
@@ -195,7 +197,7 @@ def test_a_retry_after_a_lost_answer_uploads_nothing_twice(moto, bucket, env,
     (name,) = objects(moto, bucket)
     spool_dir = Path(tmp_path / "spool")
     (folder,) = spool_dir.iterdir()  # as if the process died between upload and removal
-    (folder / name.rpartition("/")[2]).write_bytes(moto.filesystem().cat_file(name))
+    (folder / name.rpartition("/")[2]).write_bytes(moto.store().cat_file(name))
     later = run_python(["-c", "pass"], env=clean_env(**env))
     assert later.returncode == 0 and later.stderr == ""
     assert spooled(tmp_path) == [] and objects(moto, bucket) == [name]
@@ -208,7 +210,7 @@ def test_pytest_plugin_writes_failing_tests_to_a_bucket(moto, bucket, env, tmp_p
     result = run_python(["-m", "pytest", "-q", "-p", "no:cacheprovider", "--dumpling-dir",
                          f"s3://{bucket}/ci", "test_ci.py"], env=clean_env(**ci), cwd=tmp_path)
     assert result.returncode == 1
-    (name,) = moto.filesystem().ls(f"{bucket}/ci")
+    (name,) = moto.store().ls(f"{bucket}/ci")
     assert f"dump written to s3://{name}" in result.stdout
 
 
