@@ -224,3 +224,15 @@ def test_other_fsspec_backends_get_a_temporary_name_then_a_move(tmp_path: Path) 
     assert notices(crashed.stderr) == [f"pydumpling: crash dump written to file://{dump}"]
     listing = run_open("--list", f"file://{target}", env={})
     assert listing.returncode == 0 and listing.stdout.rstrip().endswith(f"file://{dump}")
+
+
+def test_a_running_process_ships_the_spool_in_the_background(moto, env, tmp_path: Path) -> None:
+    missing = dict(env, PYDUMPLING_DIR="s3://created-while-down/app")
+    run_python([str(README)], env=clean_env(**missing))
+    (dump,) = spooled(tmp_path)
+    moto.store().mkdir("created-while-down")
+    watch = (f"import os, time\nfor _ in range(600):\n    if not os.path.exists({str(dump)!r}):\n"
+             "        break\n    time.sleep(0.1)\nprint(os.path.exists(" + repr(str(dump)) + "))\n")
+    running = run_python(["-c", watch], env=clean_env(**missing))
+    assert (running.stdout, running.stderr) == ("False\n", "")  # gone before the exit handler
+    assert objects(moto, "created-while-down") == [f"created-while-down/app/{dump.name}"]

@@ -23,6 +23,10 @@ if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
     from typing import Any
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.")
+RETRY_DELAY = 1.0
+"""Seconds the start-up retry waits before it imports fsspec and its backend: hundreds of
+milliseconds of work under the GIL that must not slow the application's own start.
+An exiting process (or ``--ship``) lets it go at once."""
 _retrying: list = []
 shipped_at_start: list = []
 """``(destination, url)`` of what this process's start-up retry uploaded, for ``--ship``."""
@@ -114,24 +118,26 @@ def retry_at_start(settings: Any) -> None:
     """Ship what earlier processes left in the spool, off the main thread.
 
     Nothing to do (the usual case) costs one ``scandir``. Otherwise a thread
-    uploads, and an exit handler waits for it up to the upload budget, so that
-    even ``python -c pass`` ships the spool; what is not shipped by then stays
-    for the next process.
+    uploads after ``RETRY_DELAY``, and an exit handler starts it at once and
+    waits for it up to the upload budget, so that even ``python -c pass``
+    ships the spool; what is not shipped by then stays for the next process.
     """
     if not pending(directory_for(settings)):
         return
     import _thread
     import atexit
 
-    done = _thread.allocate_lock()
+    go, done = _thread.allocate_lock(), _thread.allocate_lock()
+    go.acquire()
     done.acquire()
-    _thread.start_new_thread(_retry, (settings, done))
-    _retrying.append((done, os.getpid()))
+    _thread.start_new_thread(_retry, (settings, go, done))
+    _retrying.append((go, done, os.getpid()))
     atexit.register(wait_for_retry, settings.upload_timeout)
 
 
-def _retry(settings: Any, done: Any) -> None:
+def _retry(settings: Any, go: Any, done: Any) -> None:
     try:
+        go.acquire(timeout=RETRY_DELAY)  # sleeps without the GIL
         from .ship import ship_pending
 
         shipped_at_start.extend((settings.directory, url) for url in ship_pending(settings)[0])
@@ -144,6 +150,12 @@ def _retry(settings: Any, done: Any) -> None:
 def wait_for_retry(budget: float) -> None:
     """Give this process's retry up to ``budget`` seconds to finish (at exit, or before
     ``pydumpling-open --ship`` ships the same files itself)."""
-    for done, pid in _retrying:
-        if os.getpid() == pid and done.acquire(timeout=budget):  # a forked child has no thread
+    for go, done, pid in _retrying:
+        if os.getpid() != pid:  # a forked child has no retry thread
+            continue
+        try:
+            go.release()
+        except RuntimeError:  # let go already
+            pass
+        if done.acquire(timeout=budget):
             done.release()
