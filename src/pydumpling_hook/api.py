@@ -28,6 +28,7 @@ def _write(exc: Any, filename: Any, reason: str) -> Any:
         return None
     if isinstance(exc, BaseException):
         points.mark_dumped(exc, path)
+    points.announce_dump(path, written=False)
     return path
 
 

@@ -84,6 +84,9 @@ class Settings(_Record):
         "logging": True,
         "signal": None,
         "fatal": False,
+        "recipients": (),
+        "spool": None,
+        "upload_timeout": 2.0,
         "budgets": Budgets(),
     }
     __slots__ = tuple(_defaults)
@@ -133,6 +136,19 @@ def _names(raw: str) -> tuple:
     return tuple(n.strip() for n in raw.split(",") if n.strip())
 
 
+def _seconds(name: str, default: float) -> float:
+    try:
+        return max(0.0, float(os.environ.get(name, "").strip() or default))
+    except ValueError:
+        return default
+
+
+def is_remote(directory: str) -> bool:
+    """An fsspec URL (``s3://…``, ``gs://…``): dumps are spooled locally, then uploaded."""
+    scheme, sep, _ = directory.partition("://")
+    return bool(sep) and scheme.replace("+", "").replace("-", "").isalnum()
+
+
 def from_environment(**overrides: Any) -> Settings:
     """Build settings from ``PYDUMPLING_*`` variables, then apply ``install()`` arguments."""
     redact_env = os.environ.get("PYDUMPLING_REDACT", "")
@@ -153,6 +169,9 @@ def from_environment(**overrides: Any) -> Settings:
         logging=_flag("PYDUMPLING_LOGGING", True),
         signal=os.environ.get("PYDUMPLING_SIGNAL") or None,
         fatal=_flag("PYDUMPLING_FATAL", False),
+        recipients=tuple(os.environ.get("PYDUMPLING_RECIPIENT", "").replace(",", " ").split()),
+        spool=os.environ.get("PYDUMPLING_SPOOL") or None,
+        upload_timeout=_seconds("PYDUMPLING_UPLOAD_TIMEOUT", 2.0),
     )
     given = {k: v for k, v in overrides.items() if v is not None}
     if "directory" in given:
@@ -160,6 +179,12 @@ def from_environment(**overrides: Any) -> Settings:
     if "redact" in given and not isinstance(given["redact"], bool):
         given["redact_names"] = env.redact_names + tuple(given["redact"])
         given["redact"] = True
+    if isinstance(given.get("recipients"), str):  # one key, or several separated by spaces
+        given["recipients"] = given["recipients"].replace(",", " ").split()
+    if "recipients" in given:
+        given["recipients"] = tuple(given["recipients"])
+    if "spool" in given:
+        given["spool"] = os.fspath(given["spool"])
     if "skip" in given:
         given["skip"] = tuple(
             s if isinstance(s, str) else s.__name__ for s in given["skip"]

@@ -40,6 +40,11 @@ def install(directory: Any = None, **options: Any) -> config.Settings:
     # threads to crash, so its hook is set when (and if) threading arrives.
     _patch.when_imported("threading", _hook_threading, "threading")
     integrations.apply(settings)
+    if config.is_remote(settings.directory) and "retried" not in _installed:
+        from .engine import spool
+
+        _installed["retried"] = settings.directory
+        spool.retry_at_start(settings)  # leftovers of earlier processes, in the background
     return settings
 
 

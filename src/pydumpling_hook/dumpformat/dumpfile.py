@@ -28,7 +28,13 @@ if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing proc
     from typing import Any, Callable, Mapping
 
 MAGIC = b"\x89PYDUMPLING\r\n\x1a\n\x00\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+"""The newest format this reader understands (it reads every older one)."""
+PLAIN_FORMAT = 2
+"""What a plain dump says (1 before redaction kinds; still read)."""
+SEALED_FORMAT = 3
+"""An encrypted envelope (``sealed``): a plain header around a whole encrypted dump."""
+PREFIX = len(MAGIC) + 4
 PICKLE_PROTOCOL = 5
 MAX_HEADER = 1 << 20
 MAX_SECTION = 256 << 20
@@ -95,23 +101,23 @@ def pickle_body(body: dict) -> bytes:
     return pickle.dumps(body, protocol=PICKLE_PROTOCOL)
 
 
+def _assemble(version: int, summary: dict, sections: list) -> bytes:
+    """Magic, header, then each ``(name, codec, stored bytes, raw length)`` back to back."""
+    table = [{"name": name, "codec": codec, "length": len(data), "raw_length": raw_length,
+              "crc32": zlib.crc32(data)} for name, codec, data, raw_length in sections]
+    header = _json_text({"format": version, "summary": summary, "sections": table}).encode()
+    return b"".join([MAGIC, len(header).to_bytes(4, "big"), header,
+                     *(data for _, _, data, _ in sections)])
+
+
 def encode(body: dict | bytes, summary: dict, originals: dict | None = None) -> bytes:
     """Serialize a dump: header, compressed safe body (or its ``pickle_body``), optional
     originals."""
     sections = [("snapshot", body if isinstance(body, bytes) else pickle_body(body))]
     if originals:
         sections.append(("originals", pickle.dumps(originals, protocol=PICKLE_PROTOCOL)))
-    table = []
-    payload = []
-    for name, raw in sections:
-        data = zlib.compress(raw, _level(raw))
-        table.append({
-            "name": name, "codec": "zlib", "length": len(data),
-            "raw_length": len(raw), "crc32": zlib.crc32(data),
-        })
-        payload.append(data)
-    header = _json_text({"format": FORMAT_VERSION, "summary": summary, "sections": table}).encode()
-    return b"".join([MAGIC, len(header).to_bytes(4, "big"), header, *payload])
+    return _assemble(PLAIN_FORMAT, summary, [
+        (name, "zlib", zlib.compress(raw, _level(raw)), len(raw)) for name, raw in sections])
 
 
 def _level(raw: bytes) -> int:
@@ -131,13 +137,33 @@ def _level(raw: bytes) -> int:
     return ZLIB_LEVEL if len(zlib.compress(sample, ZLIB_LEVEL)) < WORTH_IT * SAMPLE else 0
 
 
+def encode_sealed(summary: dict, ciphertext: bytes, codec: str, raw_length: int) -> bytes:
+    """An envelope: ``summary`` in clear for listings, the whole dump encrypted after it."""
+    return _assemble(SEALED_FORMAT, summary, [("sealed", codec, ciphertext, raw_length)])
+
+
+def header_end(start: bytes) -> int | None:
+    """Where the header ends, from a file's first ``PREFIX`` bytes; None if they are not ours.
+
+    Lets a remote listing fetch exactly the header with one or two ranged reads.
+    """
+    if len(start) < PREFIX or not start.startswith(MAGIC):
+        return None
+    return PREFIX + int.from_bytes(start[len(MAGIC):PREFIX], "big")
+
+
+def parse_header(data: bytes, path: str) -> dict:
+    """``read_header`` for bytes already in memory (the start of a remote object)."""
+    return _read_header_from(io.BytesIO(data), path)
+
+
 def _read_header_from(fh: Any, path: str) -> dict:
-    start = fh.read(len(MAGIC) + 4)
+    start = fh.read(PREFIX)
     if not start:
         raise DumpError(f"{path}: empty file")
     if not start.startswith(MAGIC[: len(start)]) and not start.startswith(MAGIC):
         raise DumpError(f"{path}: not a pydumpling-hook dump (bad magic)")
-    if len(start) < len(MAGIC) + 4:
+    if len(start) < PREFIX:
         raise DumpError(f"{path}: truncated dump (cut inside the header)")
     size = int.from_bytes(start[len(MAGIC):], "big")
     if size > MAX_HEADER:
@@ -201,6 +227,29 @@ def expected_size(path: str) -> tuple[dict, int]:
 
 def _read_section(path: str, name: str) -> bytes | None:
     """Return the decompressed bytes of one section, checked against its header entry."""
+    found = _stored_section(path, name)
+    if found is None:
+        return None
+    codec, data, raw_length = found
+    if codec != "zlib":
+        raise DumpError(f"{path}: unsupported section codec {codec!r}")
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(data, raw_length)
+    except zlib.error:
+        raise DumpError(f"{path}: corrupt dump (section {name!r} does not decompress)")
+    if len(raw) != raw_length or inflater.unconsumed_tail:
+        raise DumpError(f"{path}: corrupt dump (section {name!r} has the wrong size)")
+    return raw
+
+
+def read_sealed(path: str) -> tuple[str, bytes, int] | None:
+    """``(codec, ciphertext, plaintext length)`` of an encrypted dump; None for a plain one."""
+    return _stored_section(path, "sealed")
+
+
+def _stored_section(path: str, name: str) -> tuple[str, bytes, int] | None:
+    """``(codec, stored bytes, raw length)`` of one section, its length and crc checked."""
     with _open(path) as fh:
         header = _read_header_from(fh, path)
         offset = 0
@@ -220,8 +269,6 @@ def _read_section(path: str, name: str) -> bytes | None:
             if this != name:
                 offset += length
                 continue
-            if codec != "zlib":
-                raise DumpError(f"{path}: unsupported section codec {codec!r}")
             if raw_length > MAX_SECTION or length > MAX_SECTION:
                 raise DumpError(
                     f"{path}: section {name!r} claims {raw_length:,} bytes, over the "
@@ -233,14 +280,7 @@ def _read_section(path: str, name: str) -> bytes | None:
                 raise DumpError(f"{path}: truncated dump (section {name!r} is cut short)")
             if zlib.crc32(data) != crc:
                 raise DumpError(f"{path}: corrupt dump (checksum mismatch in {name!r})")
-            inflater = zlib.decompressobj()
-            try:
-                raw = inflater.decompress(data, raw_length)
-            except zlib.error:
-                raise DumpError(f"{path}: corrupt dump (section {name!r} does not decompress)")
-            if len(raw) != raw_length or inflater.unconsumed_tail:
-                raise DumpError(f"{path}: corrupt dump (section {name!r} has the wrong size)")
-            return raw
+            return codec, data, raw_length
     return None
 
 
@@ -273,6 +313,9 @@ def read_body(path: str, classes: Mapping[str, Callable] | None = None) -> dict:
     """Load the safe body. ``classes`` replaces model types by loader factories."""
     raw = _read_section(path, "snapshot")
     if raw is None:
+        if read_header(path)["format"] == SEALED_FORMAT:
+            raise DumpError(f"{path}: encrypted dump: open it with an identity (--identity FILE "
+                            "or PYDUMPLING_IDENTITY)")
         raise DumpError(f"{path}: corrupt dump (no snapshot section)")
     allowed = dict(model.SAFE_TYPES)
     if classes:

@@ -11,8 +11,9 @@ import gc
 import os
 import sys
 
+from .. import config
 from ..dumpformat import dumpfile
-from . import points, snapshot, writer
+from . import fingerprint, points, snapshot, spool, writer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -37,6 +38,8 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
     The garbage collector is off meanwhile: a capture allocates tens of
     thousands of short-lived objects, which trigger collections that walk the
     whole heap (several ms each in a big process) and can free nothing of ours.
+    With ``settings.recipients`` the file is encrypted; with a remote directory it
+    goes to the spool, then up.
     """
     old_limit = sys.getrecursionlimit()
     collecting = gc.isenabled()
@@ -46,6 +49,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         body, summary, frames, copier = snapshot.take(
             settings, exc, reason=reason, extra=extra, thread_ident=thread_ident,
             filenames=points.file_names(), outer=outer)
+        summary.update(fingerprint.describe(body, summary["exc_type"]))
         originals = None
         if settings.originals:
             from .originals import pickle_originals
@@ -55,17 +59,30 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
             if skipped["count"]:
                 body["stats"]["originals_skipped"] = skipped
         data = dumpfile.encode(sealed(body, summary, copier.redactor), summary, originals)
+        if settings.recipients:
+            from ..dumpformat.sealed import seal
+
+            data = seal(data, summary, settings.recipients)
+            label = "sealed"  # thread names and test ids may say too much
         if filename is not None:
             path = os.path.abspath(os.fspath(filename))
             directory = writer.ensure_directory(os.path.dirname(path), own_subdirectory=False)
             return writer.write_atomic(directory, os.path.basename(path), data, replace=True)
-        directory = writer.ensure_directory(settings.directory)
-        name = writer.dump_name(body["meta"]["timestamp"], os.getpid(), label or summary["thread"],
+        remote = config.is_remote(settings.directory)
+        label = label or summary["thread"]
+        if remote:  # the spool name is the remote name: unique across hosts, stable on retry
+            label = f"{label[:60]}_{os.urandom(4).hex()}"  # kept whole by dump_name
+        directory = spool.local_directory(settings)
+        name = writer.dump_name(body["meta"]["timestamp"], os.getpid(), label,
                                 summary["exc_type"])
         path = writer.write_atomic(directory, name, data)
         writer.prune(directory, settings.max_dumps, settings.max_bytes, keep=path)
+        if remote:
+            from .ship import deliver
+
+            return deliver(settings, path)
         return path
-    except writer.WriteError as exc_:
+    except (writer.WriteError, dumpfile.DumpError) as exc_:  # DumpError: sealing failed
         raise CaptureFailed(str(exc_)) from None
     except MemoryError:
         raise CaptureFailed("out of memory while capturing") from None
@@ -106,6 +123,8 @@ def record_suppressed(path: str, count: int) -> None:
     reader opens, so that is where the count belongs.
     """
     header = dumpfile.read_header(path)
+    if header["format"] == dumpfile.SEALED_FORMAT:  # the body is out of our reach
+        return
     body = dumpfile.read_body(path)
     originals = dumpfile.read_originals(path) or None
     body["stats"]["suppressed"] = count

@@ -143,6 +143,8 @@ def _record_storms() -> None:
     limit = config.current().max_per_site
     for site, seen in list(_site_counts.items()):  # the "atexit" flag has no count
         path = _site_dumps.get(site)
+        if getattr(path, "problem", "") or config.is_remote(str(path)):
+            continue  # shipped, or about to be: the object is not ours to rewrite
         if path and limit and seen > limit:
             try:
                 from .dumping import record_suppressed
@@ -152,7 +154,14 @@ def _record_storms() -> None:
                 warn(f"could not record suppressed crashes in {path}: {error}")
 
 
-def announce_dump(path: Any) -> None:
-    """After the traceback, so the familiar output comes first and ours last."""
-    if path and not config.current().quiet:
+def announce_dump(path: Any, written: bool = True) -> None:
+    """After the traceback, so the familiar output comes first and ours last.
+
+    A dump left in the spool (upload failed or too slow) is always reported,
+    in the same one line; ``written=False`` reports only that.
+    """
+    problem = getattr(path, "problem", "")
+    if problem:
+        warn(f"crash dump kept in {path}: {problem}")
+    elif path and written and not config.current().quiet:
         warn(f"crash dump written to {path}")

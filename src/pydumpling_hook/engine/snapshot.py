@@ -397,6 +397,7 @@ def meta(reason: str, extra: Any = None) -> dict:
         host, platform = uname.nodename, f"{uname.sysname}-{uname.release}-{uname.machine}"
     except AttributeError:
         host, platform = os.environ.get("COMPUTERNAME", "?"), sys.platform
+    host = os.environ.get("PYDUMPLING_HOST") or host  # containers all named after their id
     try:
         cwd = os.getcwd()
     except OSError:

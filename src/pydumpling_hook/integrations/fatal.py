@@ -45,7 +45,7 @@ def apply(settings: Any) -> None:
         warn("faulthandler is already enabled; fatal errors keep going where it writes")
         return
     try:
-        path, fd = _open(settings.directory)
+        path, fd = _open(settings)
     except Exception as error:
         warn(f"no fatal-error file: {error}")
         return
@@ -75,13 +75,14 @@ def remove() -> None:
         _state.pop(key, None)
 
 
-def _open(directory: str) -> tuple:
+def _open(settings: Any) -> tuple:
     import threading
     import time
 
-    from ..engine.writer import dump_name, ensure_directory
+    from ..engine.spool import local_directory
+    from ..engine.writer import dump_name
 
-    where = ensure_directory(directory)
+    where = local_directory(settings)  # faulthandler writes a local file, even for a URL
     _sweep(where)
     name = dump_name(time.time(), os.getpid(), threading.current_thread().name, "FatalError",
                      suffix="fatal")

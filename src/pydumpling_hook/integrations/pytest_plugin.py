@@ -27,10 +27,14 @@ def pytest_addoption(parser: Any) -> None:
 
 
 def _directory(config: Any) -> Any:
+    from ..config import is_remote
+
     option = config.getoption("dumpling_dir")
+    ini = config.getini("dumpling_dir")
+    if (option or ini) and is_remote(option or ini):
+        return option or ini  # a bucket: dumps go through the spool, as with PYDUMPLING_DIR
     if option:
         return os.path.abspath(option)
-    ini = config.getini("dumpling_dir")
     if not ini:
         return None
     base = getattr(config, "inipath", None)
@@ -70,4 +74,5 @@ def _dump(item: Any, call: Any, directory: str) -> str:
     except CaptureFailed as error:
         return f"could not write dump: {error}"
     points.mark_dumped(exc, path)
-    return f"dump written to {path}"
+    problem = getattr(path, "problem", "")  # a remote directory that did not answer in time
+    return f"dump kept in {path}: {problem}" if problem else f"dump written to {path}"

@@ -1,4 +1,4 @@
-"""Read a dump and replay it: ``load(path).debug("pdb")``.
+"""Read a dump and replay it: ``load(path).debug("pdb")``; ``path`` may be a URL.
 
 ``load`` never executes code from the file unless ``trust=True``, which also
 unpickles the originals section and puts the real objects in place of the safe
@@ -11,18 +11,22 @@ from ..dumpformat.dumpfile import DumpError, read_body, read_header, read_origin
 from .debuggers import DEBUGGERS, DebuggerUnavailable
 from .dump import Dump, TargetNotFound, apply_originals
 from .factories import factories
+from .inputs import fetch
 
 __all__ = ["DEBUGGERS", "DebuggerUnavailable", "Dump", "DumpError", "TargetNotFound", "load"]
 
 
-def load(path: str, trust: bool = False) -> Dump:
-    """Load the dump at ``path``. Any unreadable file raises ``DumpError`` with one line."""
-    header = read_header(path)
-    body = read_body(path, classes=factories())
+def load(path: str, trust: bool = False, identity: str | None = None) -> Dump:
+    """Load the dump at ``path``: a file or an fsspec URL; an encrypted dump needs the
+    age ``identity`` file (else ``$PYDUMPLING_IDENTITY``). Any unreadable file raises
+    ``DumpError`` with one line."""
+    local = fetch(str(path), identity)
+    header = read_header(local)
+    body = read_body(local, classes=factories())
     try:
         dump = Dump(header, body, path=str(path))
     except Exception as exc:  # a body that unpickled but is not shaped like a dump
         raise DumpError(f"{path}: corrupt dump ({type(exc).__name__}: {exc})"[:300]) from None
     if trust:
-        apply_originals(dump, read_originals(path))
+        apply_originals(dump, read_originals(local))
     return dump

@@ -18,6 +18,7 @@ import sys
 from typing import IO, Any, Dict, List, NoReturn, Sequence
 
 from .._version import __version__
+from ..config import is_remote
 
 PROG = "pydumpling-open"
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp", "pdbp")
@@ -48,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open a pydumpling-hook crash dump: debug it as if the crash were live, "
         "print its traceback, list or export dumps, or serve a pdb session over TCP.",
     )
-    parser.add_argument("file", nargs="?", metavar="FILE", help="the .dump file to open")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="the .dump file to open: a path or a URL (s3://…, gs://…)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--print", dest="print_", action="store_true",
@@ -57,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--json", action="store_true", help="write the whole dump as JSON to stdout")
     mode.add_argument(
         "--list", nargs="?", const="", default=None, metavar="DIR",
-        help="list the dumps in DIR (default: $PYDUMPLING_DIR or ./pydumpling-dumps)",
+        help="list the dumps in DIR or under a URL (default: $PYDUMPLING_DIR or "
+        "./pydumpling-dumps)",
     )
     mode.add_argument(
         "--rdebug", action="store_true",
@@ -80,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve a read-only local web page over the dumps in DIR (default: $PYDUMPLING_DIR "
         "or ./pydumpling-dumps) on 127.0.0.1:8765",
     )
+    mode.add_argument(
+        "--keygen", metavar="FILE",
+        help="write a new age identity to FILE (0600) and print its public key, for "
+        "PYDUMPLING_RECIPIENT",
+    )
+    mode.add_argument(
+        "--ship", nargs="?", const="", default=None, metavar="URL",
+        help="upload the dumps waiting in the spool of URL (default: $PYDUMPLING_DIR) now",
+    )
     mode.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)  # predecessor's flag
     parser.add_argument(
         "--locals", action="store_true", help="with --print: show each frame's variables"
@@ -91,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--context", type=int, default=None, metavar="N",
         help="with --html/--serve: source lines shown around each line (5)",
+    )
+    parser.add_argument(
+        "--group", action="store_true",
+        help="with --list: one line per crash site (count, first/last seen, hosts, versions)",
+    )
+    parser.add_argument(
+        "--identity", metavar="FILE",
+        help="age identity that decrypts an encrypted dump (default: $PYDUMPLING_IDENTITY)",
     )
     parser.add_argument(
         "--latest", action="store_true",
@@ -177,6 +197,8 @@ def _directory(path: str) -> str:
     from .listing import default_directory
 
     directory = path or default_directory()
+    if is_remote(directory):
+        return directory  # checked by the listing itself, in one request
     if not os.path.exists(directory):
         raise OpenError(f"{directory}: no such directory")
     if not os.path.isdir(directory):
@@ -207,13 +229,19 @@ def _dump_path(args: argparse.Namespace) -> str:
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
+    if args.list == "" and args.file and not args.latest:
+        args.list, args.file = args.file, None  # --list --group DIR: the DIR lands in FILE
+    if args.list is not None and (args.file or args.latest):
+        raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
+    if (args.keygen or args.ship is not None) and (args.file or args.latest):
+        raise UsageError(f"--keygen and --ship take no dump FILE (see {PROG} --help)")
+    if args.group and args.list is None:
+        raise UsageError(f"--group goes with --list (see {PROG} --help)")
     web = args.html is not None or args.serve is not None
     if args.connect is not None and (args.file or args.latest):
         raise UsageError(f"--connect joins a session; it takes no dump FILE (see {PROG} --help)")
     if args.unix and not args.rdebug:
         raise UsageError(f"--unix goes with --rdebug (see {PROG} --help)")
-    if args.list is not None and (args.file or args.latest):
-        raise UsageError(f"--list takes a directory, not a dump FILE (see {PROG} --help)")
     if args.full and not args.json:
         raise UsageError(f"--full goes with --json (see {PROG} --help)")
     if args.serve is not None and (args.file or args.latest):
@@ -320,7 +348,13 @@ def _list(args: argparse.Namespace) -> int:
 
     directory = _directory(args.list)
     try:
-        print_listing(directory, _text_stdout())
+        if args.group:
+            from .fleet.groups import print_groups
+            from .inputs import listed
+
+            print_groups(listed(directory), _text_stdout())
+        else:
+            print_listing(directory, _text_stdout())
     except PermissionError:
         raise OpenError(f"{directory}: permission denied") from None
     return 0
@@ -487,10 +521,14 @@ def _serve(args: argparse.Namespace) -> int:
     _need_jinja()
     from .html import DEFAULT_CONTEXT
     from .html.server import ServeError, serve
+    directory = _directory(args.serve)
+    if is_remote(directory):
+        raise UsageError(f"--serve shows a local directory; for {directory} use --list, or "
+                         f"open one dump by its URL (see {PROG} --help)")
     token = _serving_token(args)
     try:
         return serve(
-            _directory(args.serve), host=args.host,
+            directory, host=args.host,
             port=SERVE_PORT if args.port is None else args.port,
             context=DEFAULT_CONTEXT if args.context is None else args.context,
             token=token, allow_remote=args.allow_remote, announce=_say,
@@ -502,6 +540,12 @@ def _serve(args: argparse.Namespace) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     _check_combinations(args)
+    if args.keygen or args.ship is not None:
+        from .fleet import commands
+
+        if args.keygen:
+            return commands.keygen(args.keygen, _text_stdout())
+        return commands.ship(args.ship, _text_stdout())
     if args.list is not None:
         return _list(args)
     if args.connect is not None:
@@ -509,11 +553,13 @@ def _run(argv: Sequence[str] | None) -> int:
     if args.serve is not None:
         return _serve(args)
     path = _dump_path(args)
-    if path.endswith(".fatal"):
+    if path.endswith(".fatal") and not is_remote(path):
         return _fatal(args, path)
-    from ..dumpformat.dumpfile import read_header
+    from .inputs import fetch
 
-    read_header(path)  # a bad file fails here, in one line, before any import of a debugger
+    # A URL is downloaded, an encrypted dump decrypted: every mode below reads a plain
+    # local dump. A bad file fails here, in one line, before any import of a debugger.
+    path = fetch(path, args.identity)
     if args.print_ or args.locals:
         return _print(args, path)
     if args.json:
@@ -554,7 +600,9 @@ def main(argv: List[str] | None = None) -> int:
         return 2
     except (DumpError, OpenError, LookupError) as exc:
         # LookupError: the loader's TargetNotFound (no such thread or exception)
-        _say(f"error: {exc}")
+        from .inputs import shown
+
+        _say(f"error: {shown(str(exc))}")
         return 1
     except BrokenPipeError:
         _silence_stdout()

@@ -1,4 +1,4 @@
-"""``--list``: one line per dump in a directory, from the headers alone.
+"""``--list``: one line per dump in a directory or under a URL, from the headers alone.
 
 Reading a header is one small read and a JSON parse, so a directory of
 hundreds of dumps lists in well under a second; the bodies are never touched.
@@ -18,11 +18,12 @@ from datetime import datetime, timezone
 from typing import IO, Any, Iterator, List, Mapping, NamedTuple
 
 from ..config import DEFAULT_DIR
-from ..dumpformat.dumpfile import DumpError, expected_size
+from ..dumpformat.dumpfile import DumpError
+from ..dumpformat.sealed import is_sealed
 from ..engine.writer import dump_directory
+from .inputs import Listed, listed
 from .text import exception_line, human_size, one_line, terminal
 
-SUFFIXES = (".dump", ".fatal")
 MESSAGE_LIMIT = 80
 REASON_LIMIT = 16
 REASONS = {"threading": "thread", "multiprocessing.pool": "multiprocessing",
@@ -53,29 +54,33 @@ def default_directory() -> str:
     return dump_directory(os.environ.get("PYDUMPLING_DIR") or DEFAULT_DIR)
 
 
-def _mtime_iso(stat: os.stat_result) -> str:
-    stamp = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)
+def _mtime_iso(mtime: float) -> str:
+    stamp = datetime.fromtimestamp(mtime, tz=timezone.utc)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _dump_entry(path: str, stat: os.stat_result) -> Entry:
-    try:
-        header, size = expected_size(path)
-    except DumpError as exc:
-        reason = str(exc).split(": ", 1)[-1]
-        return Entry(_mtime_iso(stat), f"<unreadable: {reason}>", "-", stat.st_size, path,
+def _entry(item: Listed) -> Entry:
+    header = item.header
+    if isinstance(header, DumpError):
+        reason = str(header).split(": ", 1)[-1]
+        return Entry(_mtime_iso(item.mtime), f"<unreadable: {reason}>", "-", item.size, item.path,
                      readable=False)
+    if isinstance(header, str):  # a .fatal file's first line
+        text = exception_line("FatalError", header)
+        return Entry(_mtime_iso(item.mtime), one_line(text, MESSAGE_LIMIT), "-", item.size,
+                     item.path, "fatal")
     summary = header["summary"]
     time = summary.get("time")
     if not isinstance(time, str):
-        time = _mtime_iso(stat)
-    text = exception_line(str(summary.get("exc_type", "?")), str(summary.get("message") or ""))
-    readable = stat.st_size >= size
+        time = _mtime_iso(item.mtime)
+    message = summary.get("message") or ("(encrypted)" if is_sealed(header) else "")
+    text = exception_line(str(summary.get("exc_type", "?")), str(message))
+    readable = item.expected is None or item.size >= item.expected
     if not readable:
-        text = f"<truncated: {human_size(stat.st_size)} of {human_size(size)}> {text}"
-    site = _short_site(str(summary.get("site") or "-"))
+        text = f"<truncated: {human_size(item.size)} of {human_size(item.expected)}> {text}"
+    site = _short_site(str(summary.get("site") or summary.get("crash_site") or "-"))
     reason = str(summary.get("reason") or "-")
-    return Entry(time, one_line(text, MESSAGE_LIMIT), site, stat.st_size, path,
+    return Entry(time, one_line(text, MESSAGE_LIMIT), site, item.size, item.path,
                  one_line(REASONS.get(reason, reason), REASON_LIMIT), readable, summary)
 
 
@@ -85,38 +90,11 @@ def _short_site(site: str) -> str:
     return f"{os.path.basename(head)}:{tail}" if sep else site
 
 
-def _fatal_entry(path: str, stat: os.stat_result) -> Entry:
-    try:
-        with open(path, "rb") as fh:
-            first = fh.read(4096).decode("utf-8", "replace").strip().split("\n", 1)[0]
-    except OSError as exc:
-        return Entry(_mtime_iso(stat), f"<unreadable: {exc.strerror}>", "-", 0, path, "fatal",
-                     False)
-    text = exception_line("FatalError", first.strip())
-    return Entry(_mtime_iso(stat), one_line(text, MESSAGE_LIMIT), "-", stat.st_size, path,
-                 "fatal")
-
-
 def scan(directory: str) -> List[Entry]:
-    """Every dump and fatal file in ``directory`` (not recursive), oldest first.
-
-    Raises FileNotFoundError / NotADirectoryError for a bad directory.
-    """
-    entries = []
-    with os.scandir(directory) as listing:
-        for item in listing:
-            if not item.name.endswith(SUFFIXES) or item.name.startswith("."):
-                continue  # hidden names are capture's temporary files
-            try:
-                if not item.is_file():
-                    continue
-                stat = item.stat()
-            except OSError:
-                continue  # removed while we looked
-            if item.name.endswith(".fatal"):
-                entries.append(_fatal_entry(item.path, stat))
-            else:
-                entries.append(_dump_entry(item.path, stat))
+    """Every dump and fatal file in ``directory`` or under a URL (not recursive), oldest
+    first. Raises FileNotFoundError / NotADirectoryError for a bad local directory and
+    DumpError for a bad URL."""
+    entries = [_entry(item) for item in listed(directory)]
     entries.sort(key=lambda e: (e.time, e.path))
     return entries
 

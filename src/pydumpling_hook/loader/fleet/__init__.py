@@ -1,0 +1,1 @@
+"""A fleet's dumps: object storage, crash sites grouped across hosts, keys for encryption."""
