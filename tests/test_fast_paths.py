@@ -14,7 +14,7 @@ import pytest
 from conftest import clean_env, run_python
 
 from pydumpling_hook import config
-from pydumpling_hook.engine import snapshot
+from pydumpling_hook.engine import process
 from pydumpling_hook.engine.copier import Copier
 from pydumpling_hook.engine.redact import Redactor
 
@@ -23,7 +23,7 @@ def test_environment_is_environ_and_environb(monkeypatch):
     monkeypatch.setenv("PYDUMPLING_TEST_TEXT", "caf\u00e9 and a lone \udcff byte")
     expected = dict(os.environ)
     expected.update(getattr(os, "environb", {}))
-    assert snapshot.environment() == expected
+    assert process.environment() == expected
 
 
 def _copier(**env: str) -> Copier:

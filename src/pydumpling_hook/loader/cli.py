@@ -1,10 +1,12 @@
 """``pydumpling-open``: open a dump in a debugger, print it, list dumps, export, serve.
 
-This module only parses arguments, picks the file and turns every failure into
-one line on stderr. The work is in ``printing``, ``listing``, ``export``,
-``remote``, ``html`` and the debugger session code, each imported only when its
-mode runs, so ``--list`` and ``--print`` never import a debugger (or dill), and
-only ``--html`` and ``--serve`` import Jinja2.
+This module only parses arguments, picks the file (``inputs`` downloads and
+decrypts it) and turns every failure into one line on stderr. The modes are in
+``outputs`` (``--print``, ``--json``, ``--list``, ``--html``) and ``servers``
+(``--rdebug``, ``--connect``, ``--dap``, ``--serve``), which share ``command``;
+their renderers are imported only when a mode runs, so ``--list`` and
+``--print`` never import a debugger (or dill), and only ``--html`` and
+``--serve`` import Jinja2.
 
 Exit status: 0 on success, 1 for a file that cannot be opened or a failed
 session, 2 for usage errors (argparse's convention), 130 on Ctrl-C.
@@ -15,24 +17,26 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import IO, Any, Dict, List, NoReturn, Sequence
+from typing import Any, List, NoReturn, Sequence
 
 from .._version import __version__
 from ..config import is_remote
+from . import outputs, servers
+from .command import (
+    PROG,
+    RDEBUG_PORT,
+    SERVE_PORT,
+    OpenError,
+    UsageError,
+    find_directory,
+    load_dump,
+    say,
+    session_options,
+    text_stdout,
+)
 
-PROG = "pydumpling-open"
 DEBUGGERS = ("pdb", "ipdb", "pudb", "pdbpp", "pdbp")
 EXCEPTION_STEPS = "cause, context or members.N"
-RDEBUG_PORT = 4444
-SERVE_PORT = 8765
-
-
-class UsageError(Exception):
-    """Bad command line: one line on stderr, exit 2."""
-
-
-class OpenError(Exception):
-    """Anything else that ends the program early: one line on stderr, exit 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -163,24 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- helpers
 
 
-def _say(message: str) -> None:
-    """One line on stderr. Messages quote names from files: escaped, it stays one line."""
-    from .text import terminal
-
-    sys.stderr.write(f"{PROG}: {terminal(message)}\n")
-    sys.stderr.flush()
-
-
-def _text_stdout() -> IO[str]:
-    """stdout that cannot fail on a character the terminal's encoding lacks."""
-    stream = sys.stdout
-    try:
-        stream.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
-        pass
-    return stream
-
-
 def _debugger(args: argparse.Namespace) -> str:
     if args.debugger:
         return args.debugger
@@ -193,32 +179,19 @@ def _debugger(args: argparse.Namespace) -> str:
     return chosen
 
 
-def _directory(path: str) -> str:
-    from .listing import default_directory
-
-    directory = path or default_directory()
-    if is_remote(directory):
-        return directory  # checked by the listing itself, in one request
-    if not os.path.exists(directory):
-        raise OpenError(f"{directory}: no such directory")
-    if not os.path.isdir(directory):
-        raise OpenError(f"{directory}: not a directory")
-    return directory
-
-
 def _dump_path(args: argparse.Namespace) -> str:
     if args.latest:
         if args.file:
             raise UsageError(f"give either FILE or --latest, not both (see {PROG} --help)")
         from .listing import latest
 
-        directory = _directory("")
+        directory = find_directory("")
         skipped: List[Any] = []
         path = latest(directory, skipped)
         if skipped:
             newest = skipped[0]
             more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
-            _say(f"note: skipped {newest.path}{more}: {newest.summary}")
+            say(f"note: skipped {newest.path}{more}: {newest.summary}")
         if path is None:
             raise OpenError(f"{directory}: no {'readable ' if skipped else ''}dumps in this "
                             "directory")
@@ -277,264 +250,11 @@ def _check_combinations(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- modes
 
 
-def _print(args: argparse.Namespace, path: str) -> int:
-    from .cuts import NotCapturedError
-    from .printing import print_body
-
-    dump = _load(args, path)
-    exception = thread = None
-    if args.thread or dump.exception is None:
-        if args.exception:
-            raise UsageError(f"give either --thread or --exception, not both (see {PROG} --help)")
-        thread = dump.thread(args.thread)
-    else:
-        exception = dump.exception_record(args.exception)
-    if args.local_source:
-        from .sources import read_local
-
-        dump.sources = dict(dump.sources)
-        for name in _frame_files(exception or thread or {}):
-            if name not in dump.sources:
-                text = read_local(name)
-                if text is not None:
-                    dump.sources[name] = text
-        dump.body = dict(dump.body, sources=dump.sources)
-    try:
-        print_body(dump.body, _text_stdout(), args.locals, exception, thread)
-        if args.locals and exception is dump.exception:
-            _print_outer(dump.body, _text_stdout())
-    except (AttributeError, TypeError, ValueError, IndexError, KeyError, NotCapturedError) as exc:
-        # NotCapturedError: a cut container where the format has a record
-        raise OpenError(f"{path}: corrupt dump (cannot print it: {type(exc).__name__})") from None
-    return 0
-
-
-OUTER_HEADING = ("\nCallers of the frame that caught the exception, still running when it "
-                 "was dumped (most recent call last):\n")
-
-
-def _print_outer(body: Dict[str, Any], out: IO[str]) -> None:
-    """``--print --locals``: the request loop and server above the traceback, after it, so
-    that the traceback itself stays exactly what Python printed."""
-    from .printing import Rules, Sources, format_stack
-    from .records import stack
-
-    frames, cut, cut_at = stack((body.get("exception") or {}).get("outer"))
-    if not frames:
-        return
-    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
-    rules = Rules(str(meta.get("python", "")), meta.get("reason"))
-    out.write(OUTER_HEADING)
-    for chunk in format_stack(frames, Sources(body.get("sources")), rules, True, cut, cut_at):
-        out.write(chunk)
-    out.flush()
-
-
-def _json(args: argparse.Namespace, path: str) -> int:
-    from ..dumpformat.dumpfile import read_body, read_header
-    from .export import write_json
-    from .factories import factories
-
-    cut = write_json(read_header(path), read_body(path, classes=factories(exact=True)),
-                     _text_stdout(), full=args.full)
-    if cut:
-        _say(f"note: --json cut {', '.join(cut)} to its export budget (see \"export\" in the "
-             "output); --json --full writes everything")
-    return 0
-
-
-def _list(args: argparse.Namespace) -> int:
-    from .listing import print_listing
-
-    directory = _directory(args.list)
-    try:
-        if args.group:
-            from .fleet.groups import print_groups
-            from .inputs import listed
-
-            print_groups(listed(directory), _text_stdout())
-        else:
-            print_listing(directory, _text_stdout())
-    except PermissionError:
-        raise OpenError(f"{directory}: permission denied") from None
-    return 0
-
-
-def _frame_files(record: Any) -> List[str]:
-    """The file names of the frames ``--print`` shows for an EXC or THREAD record."""
-    from .printing import chain_records
-    from .records import stack
-
-    names = []
-    for item in chain_records(record):
-        names.extend(f.get("filename") for f in stack(item)[0] if isinstance(f, dict))
-    return [n for n in names if isinstance(n, str)]
-
-
-def _session_options(args: argparse.Namespace) -> Dict[str, Any]:
-    return {"thread": args.thread, "exception_path": args.exception, "rc": args.rc,
-            "local_source": args.local_source}
-
-
-def _load(args: argparse.Namespace, path: str) -> Any:
-    from . import load
-
-    dump = load(path, trust=args.trust)
-    if args.trust:
-        _say(dump.originals_line())
-    return dump
-
-
 def _debug(args: argparse.Namespace, path: str) -> int:
     debugger = _debugger(args)
-    dump = _load(args, path)
-    dump.debug(debugger, **_session_options(args))
+    dump = load_dump(args, path)
+    dump.debug(debugger, **session_options(args))
     return 0
-
-
-def _serving_token(args: argparse.Namespace) -> str:
-    """The token of a --rdebug or --dap server, after refusing a non-loopback --host
-    without --allow-remote."""
-    from .auth import AuthError, check_host, choose_token
-
-    try:
-        token = choose_token(args.token)
-        if not args.unix:
-            check_host(args.host, args.allow_remote)
-    except AuthError as exc:
-        raise UsageError(str(exc)) from None
-    return token
-
-
-def _rdebug(args: argparse.Namespace, path: str) -> int:
-    from .remote import RemoteError, pdb_session, serve
-
-    token = _serving_token(args)
-    dump = _load(args, path)
-    options = _session_options(args)
-    # a bad --thread/--exception fails now, not after a client connects
-    dump.target(thread=args.thread, exception_path=args.exception)
-
-    def session(stdin: IO[str], stdout: IO[str]) -> None:
-        pdb_session(dump, stdin, stdout, **options)
-
-    try:
-        return serve(
-            session, host=args.host, port=RDEBUG_PORT if args.port is None else args.port,
-            token=token, timeout=args.timeout,
-            allow_remote=args.allow_remote, unix=args.unix, announce=_say,
-        )
-    except RemoteError as exc:
-        raise OpenError(str(exc)) from None
-
-
-def _connect(args: argparse.Namespace) -> int:
-    from .remote import RemoteError, connect
-
-    try:
-        return connect(args.connect, args.token)
-    except RemoteError as exc:
-        raise OpenError(str(exc)) from None
-
-
-FATAL_LIMIT = 1 << 20
-
-
-def _fatal(args: argparse.Namespace, path: str) -> int:
-    """A ``.fatal`` file is faulthandler's plain-text report: print it, as ``--print`` would."""
-    if args.json or args.rdebug or args.thread or args.exception or args.locals:
-        raise UsageError(f"{path} is a fatal-error report (plain text): open it alone or with "
-                         "--print")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(FATAL_LIMIT + 1)
-    except OSError as exc:
-        raise OpenError(f"{path}: cannot open: {exc.strerror or exc}") from None
-    if not data.strip():
-        raise OpenError(f"{path}: empty: no fatal error was written (its process may still be "
-                        "running)")
-    from .text import printable
-
-    text = printable(data[:FATAL_LIMIT].decode("utf-8", "replace"))
-    out = _text_stdout()
-    out.write(text if text.endswith("\n") else text + "\n")
-    if len(data) > FATAL_LIMIT:
-        out.write(f"[... the rest is not printed: over {FATAL_LIMIT:,} bytes ...]\n")
-    out.flush()
-    return 0
-
-
-def _dap(args: argparse.Namespace, path: str) -> int:
-    import gc
-
-    from .dap import DEFAULT_PORT, DapError, serve_dump
-
-    token = _serving_token(args)
-    dump = _load(args, path)
-    gc.freeze()  # the dump lives as long as the process: no collection needs to walk it again
-    try:
-        return serve_dump(
-            dump, host=args.host, port=DEFAULT_PORT if args.port is None else args.port,
-            token=token, timeout=args.timeout, announce=_say,
-        )
-    except DapError as exc:
-        raise OpenError(str(exc)) from None
-
-
-def _need_jinja() -> None:
-    try:
-        import jinja2  # noqa: F401
-    except ImportError:
-        raise OpenError("--html and --serve need Jinja2: pip install 'pydumpling-hook[html]'"
-                        ) from None
-
-
-def _write_new(out: str, text: str) -> None:
-    """Write ``text`` to ``out``; a new file is 0600, as a dump is: it holds the same secrets."""
-    if out == "-":
-        _text_stdout().write(text)
-        return
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise OpenError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
-
-
-def _html(args: argparse.Namespace, path: str) -> int:
-    _need_jinja()
-    from .html import DEFAULT_CONTEXT, report_html
-
-    dump = _load(args, path)
-    try:
-        text = report_html(dump, DEFAULT_CONTEXT if args.context is None else args.context)
-    except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
-        raise OpenError(f"{path}: corrupt dump (cannot show it: {type(exc).__name__})") from None
-    _write_new(args.html, text)
-    if args.html != "-":
-        _say(f"report written to {args.html}")
-    return 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    _need_jinja()
-    from .html import DEFAULT_CONTEXT
-    from .html.server import ServeError, serve
-    directory = _directory(args.serve)
-    if is_remote(directory):
-        raise UsageError(f"--serve shows a local directory; for {directory} use --list, or "
-                         f"open one dump by its URL (see {PROG} --help)")
-    token = _serving_token(args)
-    try:
-        return serve(
-            directory, host=args.host,
-            port=SERVE_PORT if args.port is None else args.port,
-            context=DEFAULT_CONTEXT if args.context is None else args.context,
-            token=token, allow_remote=args.allow_remote, announce=_say,
-        )
-    except ServeError as exc:
-        raise OpenError(str(exc)) from None
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -544,32 +264,32 @@ def _run(argv: Sequence[str] | None) -> int:
         from .fleet import commands
 
         if args.keygen:
-            return commands.keygen(args.keygen, _text_stdout())
-        return commands.ship(args.ship, _text_stdout())
+            return commands.keygen(args.keygen, text_stdout())
+        return commands.ship(args.ship, text_stdout())
     if args.list is not None:
-        return _list(args)
+        return outputs.list_dumps(args)
     if args.connect is not None:
-        return _connect(args)
+        return servers.connect_session(args)
     if args.serve is not None:
-        return _serve(args)
+        return servers.serve_directory(args)
     path = _dump_path(args)
     if path.endswith(".fatal") and not is_remote(path):
-        return _fatal(args, path)
+        return outputs.fatal_report(args, path)
     from .inputs import fetch
 
     # A URL is downloaded, an encrypted dump decrypted: every mode below reads a plain
     # local dump. A bad file fails here, in one line, before any import of a debugger.
     path = fetch(path, args.identity)
     if args.print_ or args.locals:
-        return _print(args, path)
+        return outputs.print_dump(args, path)
     if args.json:
-        return _json(args, path)
+        return outputs.json_dump(args, path)
     if args.html is not None:
-        return _html(args, path)
+        return outputs.html_report(args, path)
     if args.rdebug:
-        return _rdebug(args, path)
+        return servers.rdebug(args, path)
     if args.dap:
-        return _dap(args, path)
+        return servers.dap(args, path)
     return _debug(args, path)
 
 
@@ -596,22 +316,22 @@ def main(argv: List[str] | None = None) -> int:
     try:
         return _run(argv)
     except UsageError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     except (DumpError, OpenError, LookupError) as exc:
         # LookupError: the loader's TargetNotFound (no such thread or exception)
         from .inputs import shown
 
-        _say(f"error: {shown(str(exc))}")
+        say(f"error: {shown(str(exc))}")
         return 1
     except BrokenPipeError:
         _silence_stdout()
         return 0
     except KeyboardInterrupt:
-        _say("interrupted")
+        say("interrupted")
         return 130
     except DebuggerUnavailable as exc:  # e.g. pdbpp on 3.13, or not installed
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 1
     except Exception as exc:
         if os.environ.get("PYDUMPLING_TRACEBACK"):
@@ -619,7 +339,7 @@ def main(argv: List[str] | None = None) -> int:
 
             traceback.print_exc()
         first = str(exc).splitlines()[0] if str(exc) else ""
-        _say(f"error: internal error: {type(exc).__name__}: {first} "
+        say(f"error: internal error: {type(exc).__name__}: {first} "
              "(set PYDUMPLING_TRACEBACK=1 to see where)")
         return 1
 
