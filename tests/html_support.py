@@ -104,15 +104,18 @@ class Canary:
 
 
 @contextmanager
-def serving(directory: Path, *args: str) -> Iterator[Tuple[str, int, subprocess.Popen]]:
+def serving(directory: Path | str, *args: str,
+            env: dict | None = None) -> Iterator[Tuple[str, int, subprocess.Popen]]:
     """Run ``pydumpling-open --serve DIRECTORY --port 0 ARGS``; yield (url, port, process).
+
+    ``env`` adds to the clean environment (an S3 endpoint's variables, say).
 
     The server is stopped with Ctrl-C (SIGINT) at the end, as a user stops it,
     and must then exit 0.
     """
     process = subprocess.Popen(
         [sys.executable, "-m", "pydumpling_hook", "--serve", str(directory), "--port", "0",
-         *args], env=clean_env(), stderr=subprocess.PIPE, text=True)
+         *args], env=clean_env(**(env or {})), stderr=subprocess.PIPE, text=True)
     try:
         line = process.stderr.readline()
         match = re.search(r"on (http://\S+)", line)
@@ -132,6 +135,13 @@ def serving(directory: Path, *args: str) -> Iterator[Tuple[str, int, subprocess.
                 process.kill()
                 process.wait()
         process.stderr.close()
+
+
+def rows(body: str, table: str) -> list:
+    """The rows of the front page's ``dumps`` or ``groups`` table, as HTML."""
+    section = body[body.index(f'<section id="{table}">'):]
+    section = section[:section.index("</section>")]
+    return re.findall(r'<tr class="row[^"]*">(.*?)</tr>', section, re.S)
 
 
 TOKENS: dict = {}

@@ -116,6 +116,22 @@ def test_opening_with_the_identity_shows_the_marker(sealed_dump: Path, keys: dic
     assert MARKER in document["header"]["summary"]["message"]
 
 
+def test_serve_lists_without_a_key_and_shows_with_one(sealed_dump: Path, keys: dict) -> None:
+    need("jinja2")
+    from html_support import get, rows, serving
+
+    link = f"/dump/{sealed_dump.name}"
+    with serving(sealed_dump.parent) as (_, port, process):
+        (row,) = rows(get(port, "/")[2], "dumps")
+        assert "ValueError" in row and MARKER not in row
+        status, _, page = get(port, link)
+        assert status == 422 and "encrypted dump: give --identity FILE" in page
+        assert f"{MARKER}-in-a-local" not in page  # (the path names the marker too)
+    with serving(sealed_dump.parent, "--identity", str(keys["team_file"])) as (_, port, process):
+        status, _, page = get(port, link)
+        assert status == 200 and f"{MARKER}-in-a-local" in page
+
+
 def test_a_wrong_identity_is_one_line(sealed_dump: Path, keys: dict, tmp_path: Path) -> None:
     one_error_line(run_open(str(sealed_dump), "--print", "--identity", str(keys["other_file"])),
                    "is not one of its recipients")

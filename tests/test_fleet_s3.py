@@ -3,6 +3,7 @@ real S3 API (moto in server mode) on 127.0.0.1, configured by the standard AWS v
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -171,6 +172,36 @@ def test_encrypted_dumps_in_a_bucket(moto, bucket, env, tmp_path: Path) -> None:
     assert locked.returncode == 1 and "encrypted dump" in locked.stderr
     opened = run_open("--print", url, "--identity", str(key), env=moto.env())
     assert opened.returncode == 0 and "KeyError: 'PLANTED-4111'" in opened.stdout
+
+
+def test_serve_shows_a_bucket(moto, bucket, env, tmp_path: Path) -> None:
+    """``--serve s3://…``: the page lists the bucket's dumps from their headers, opens a
+    report (an encrypted one with --identity), and sees a dump that arrives later."""
+    need("jinja2")
+    need("pyrage")
+    from html_support import get, rows, serving
+
+    key = tmp_path / "team.key"
+    recipient = run_open("--keygen", str(key), env={}).stdout.strip()
+    run_python([str(README)], env=clean_env(**env))
+    sealed = tmp_path / "sealed.py"
+    sealed.write_text("def pay():\n    card = 'PLANTED-4111'\n    raise KeyError(card)\npay()\n")
+    run_python([str(sealed)], env=clean_env(PYDUMPLING_RECIPIENT=recipient, **env))
+    url = f"s3://{bucket}/app"
+    with serving(url, "--identity", str(key), env=moto.env()) as (_, port, process):
+        status, _, body = get(port, "/")
+        assert status == 200 and url in body
+        links = [re.search(r'href="(/dump/[^"]+)"', row).group(1) for row in rows(body, "dumps")]
+        assert len(links) == 2, body
+        pages = {link.rpartition("-")[2]: get(port, link) for link in links}
+        assert pages["TypeError.dump"][0] == 200 and "c = a + b" in pages["TypeError.dump"][2]
+        assert pages["KeyError.dump"][0] == 200 and "PLANTED-4111" in pages["KeyError.dump"][2]
+        assert get(port, "/dump/missing-TypeError.dump")[0] == 404
+        before = get(port, "/state")[2]
+        run_python([str(README)], env=clean_env(**env))
+        assert get(port, "/state")[2] != before
+        assert len(rows(get(port, "/")[2], "dumps")) == 3
+    assert process.returncode == 0
 
 
 def test_bad_urls_are_one_line(moto, bucket) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import dump_of, run_python
-from html_support import get, serving
+from html_support import get, rows, serving
 
 pytest.importorskip("jinja2")
 
@@ -42,12 +42,6 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(directory: Path):
     with serving(directory) as (url, port, process):
         yield port
-
-
-def rows(body: str, table: str) -> list:
-    section = body[body.index(f'<section id="{table}">'):]
-    section = section[:section.index("</section>")]
-    return re.findall(r'<tr class="row[^"]*">(.*?)</tr>', section, re.S)
 
 
 def test_front_page_lists_and_groups(server: int, directory: Path) -> None:

@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode.add_argument(
         "--serve", nargs="?", const="", default=None, metavar="DIR",
-        help="serve a read-only local web page over the dumps in DIR (default: $PYDUMPLING_DIR "
-        "or ./pydumpling-dumps) on 127.0.0.1:8765",
+        help="serve a read-only local web page over the dumps in DIR, a directory or a URL "
+        "(default: $PYDUMPLING_DIR or ./pydumpling-dumps) on 127.0.0.1:8765",
     )
     mode.add_argument(
         "--keygen", metavar="FILE",

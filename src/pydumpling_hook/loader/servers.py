@@ -7,9 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import IO
 
-from ..config import is_remote
 from .command import (
-    PROG,
     RDEBUG_PORT,
     SERVE_PORT,
     OpenError,
@@ -89,16 +87,14 @@ def serve_directory(args: argparse.Namespace) -> int:
     from .html import DEFAULT_CONTEXT
     from .html.server import ServeError, serve
     directory = find_directory(args.serve)
-    if is_remote(directory):
-        raise UsageError(f"--serve shows a local directory; for {directory} use --list, or "
-                         f"open one dump by its URL (see {PROG} --help)")
     token = _serving_token(args)
     try:
         return serve(
             directory, host=args.host,
             port=SERVE_PORT if args.port is None else args.port,
             context=DEFAULT_CONTEXT if args.context is None else args.context,
-            token=token, allow_remote=args.allow_remote, announce=say,
+            token=token, allow_remote=args.allow_remote, identity=args.identity,
+            announce=say,
         )
     except ServeError as exc:
         raise OpenError(str(exc)) from None

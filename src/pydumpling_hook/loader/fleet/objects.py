@@ -10,7 +10,7 @@ round only for the rare header longer than that. Bodies are never read.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, List
+from typing import Any, List, Tuple
 
 from ...dumpformat.dumpfile import MAX_SECTION, PREFIX, DumpError, header_end, parse_header
 from ...engine.ship import filesystem, one_line
@@ -74,18 +74,34 @@ def _header(url: str, head: Any) -> Any:
         return exc
 
 
-def listed(url: str) -> List[Listed]:
-    """Every dump and fatal file directly under ``url``, with its header."""
+def files(url: str) -> Tuple[Any, List[dict]]:
+    """``(fs, details)`` of the dump and fatal objects directly under ``url``.
+
+    Listed afresh every time: fsspec caches listings, and a long-running
+    ``--serve`` must see the objects that arrived since it last looked.
+    """
     fs, root = _filesystem(url)
     try:
+        fs.invalidate_cache(root)
         entries = fs.ls(root, detail=True)
     except FileNotFoundError:
         raise DumpError(f"{url}: no such bucket or directory") from None
     except Exception as exc:
         raise DumpError(f"{url}: cannot list: {one_line(exc)}") from None
-    objects = [e for e in entries if e.get("type") == "file"
-               and e["name"].rpartition("/")[2].endswith(SUFFIXES)
-               and not e["name"].rpartition("/")[2].startswith(".")]
+    return fs, [e for e in entries if e.get("type") == "file"
+                and e["name"].rpartition("/")[2].endswith(SUFFIXES)
+                and not e["name"].rpartition("/")[2].startswith(".")]
+
+
+def stamps(url: str) -> List[Tuple[str, int, float]]:
+    """``(name, size, mtime)`` of each object ``files`` lists: one listing request, no reads."""
+    return [(e["name"].rpartition("/")[2], int(e.get("size") or 0), _mtime(e))
+            for e in files(url)[1]]
+
+
+def listed(url: str) -> List[Listed]:
+    """Every dump and fatal file directly under ``url``, with its header."""
+    fs, objects = files(url)
     names = [e["name"] for e in objects]
     sizes = [int(e.get("size") or 0) for e in objects]
     heads = _ranges(fs, names, [min(HEAD, size) for size in sizes])

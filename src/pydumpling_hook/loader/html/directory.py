@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any, Dict, List, NamedTuple, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Set, Tuple
 from urllib.parse import quote
 
+from ...config import is_remote
 from ..listing import Entry, scan
 from ..text import as_text, human_size, one_line
 from .security import SUFFIXES
@@ -115,22 +116,38 @@ def _matches(row: Row, query: str) -> bool:
     return query.lower() in text.lower()
 
 
-def state(directory: str) -> str:
-    """A digest of the directory's dump names, sizes and times: it changes when a dump arrives.
+def _stamps(directory: str) -> Iterator[Tuple[str, int, float]]:
+    """``(name, size, mtime)`` of each dump or fatal file, from one listing, no reads."""
+    if is_remote(directory):
+        from ..fleet.objects import stamps
 
-    It costs one ``scandir``, no header read, so a page may poll it every few seconds.
-    """
-    digest = hashlib.sha256()
+        yield from stamps(directory)
+        return
     with os.scandir(directory) as listing:
-        for item in sorted(listing, key=lambda i: i.name):
+        for item in listing:
             if item.name.endswith(SUFFIXES) and not item.name.startswith("."):
                 try:
                     info = item.stat()
                 except OSError:
                     continue
-                digest.update(f"{item.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode(
-                    "utf-8", "surrogateescape"))
+                yield item.name, info.st_size, info.st_mtime_ns
+
+
+def state(directory: str) -> str:
+    """A digest of the directory's dump names, sizes and times: it changes when a dump arrives.
+
+    It costs one ``scandir`` (one listing request under a URL), no header read, so a page
+    may poll it every few seconds.
+    """
+    digest = hashlib.sha256()
+    for name, size, mtime in sorted(_stamps(directory)):
+        digest.update(f"{name}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
+
+
+def names(directory: str) -> Set[str]:
+    """The file names a listing of ``directory`` shows (for a URL: its objects' names)."""
+    return {name for name, _, _ in _stamps(directory)}
 
 
 def listing_view(directory: str, query: str = "") -> Listing:

@@ -12,6 +12,9 @@ Routes, all GET or HEAD, none of which changes anything:
 * ``/state``: a digest of the directory, which the front page polls to
   reload itself when a dump arrives.
 
+The directory may be an fsspec URL (``s3://…``): the listing reads headers
+with ranged reads, as ``--list`` does, and a report downloads its dump once.
+
 Every request first passes the checks of ``security`` (Host header, token).
 Responses carry the page's Content-Security-Policy as a header too, no CORS
 header, and ``nosniff``, ``no-referrer``, ``no-store`` and ``DENY`` framing.
@@ -27,8 +30,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Tuple
 from urllib.parse import parse_qs, quote, unquote_to_bytes, urlsplit
 
+from ...config import is_remote
 from ...dumpformat.dumpfile import DumpError
-from .directory import listing_view, state
+from ..inputs import fetch
+from .directory import listing_view, names, state
 from .render import Page, render_listing, render_report, render_text
 from .security import (
     COOKIE,
@@ -56,12 +61,31 @@ class Site:
     """What the handler threads share: the directory, the options, the token."""
 
     def __init__(self, directory: str, host: str, port: int, context: int,
-                 token: str, allow_remote: bool = False) -> None:
+                 token: str, allow_remote: bool = False, identity: str | None = None) -> None:
         self.directory = directory
         self.context = context
         self.token = token
+        self.identity = identity
         self.any_host = allow_remote and is_wildcard(host)
         self.hosts = allowed_hosts(host, port)
+        self.fetched: Dict[str, str] = {}
+        """Private local copies of remote dumps already shown, by name: an object's name
+        is unique to one dump (time, pid, a random part), so a copy never goes stale."""
+
+    def located(self, name: str) -> str | None:
+        """The path or URL of ``name`` if the directory lists it, else None."""
+        if not is_remote(self.directory):
+            return listed_path(self.directory, name)
+        return f"{self.directory.rstrip('/')}/{name}" if name in names(self.directory) else None
+
+    def plain(self, name: str, location: str) -> str:
+        """A local path of the plain dump, decrypted with ``identity``; an object is
+        downloaded once, a local file read afresh (it may have been replaced)."""
+        if not is_remote(location):
+            return fetch(location, self.identity)
+        if name not in self.fetched:
+            self.fetched[name] = fetch(location, self.identity)
+        return self.fetched[name]
 
     def report(self, name: str) -> Tuple[int, Page]:
         from .. import load
@@ -69,12 +93,12 @@ class Site:
 
         if not safe_name(name):
             return _refused(name)
-        path = listed_path(self.directory, name)
-        if path is None:
+        location = self.located(name)
+        if location is None:
             return 404, _message("Not found", f"No dump named {name} in this directory.")
         try:
-            return 200, render_report(report_view(load(path), self.context),
-                                      served=True)
+            return 200, render_report(report_view(load(self.plain(name, location)),
+                                                  self.context), served=True)
         except DumpError as exc:
             return 422, _message("Unreadable dump", f"unreadable: {exc}")
         except RENDER_ERRORS as exc:
@@ -84,20 +108,31 @@ class Site:
     def fatal(self, name: str) -> Tuple[int, Page]:
         if not safe_name(name):
             return _refused(name)
-        path = listed_path(self.directory, name)
-        if path is None or not name.endswith(".fatal"):
+        location = self.located(name)
+        if location is None or not name.endswith(".fatal"):
             return 404, _message("Not found", f"No fatal-error file named {name}.")
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with open(fd, "rb") as fh:
-                data = fh.read(FATAL_LIMIT + 1)
+            data = _head(location, FATAL_LIMIT + 1)
         except OSError as exc:
             return 422, _message("Unreadable file", f"unreadable: {name}: {exc.strerror}")
+        except DumpError as exc:
+            return 422, _message("Unreadable file", f"unreadable: {exc}")
         text = data[:FATAL_LIMIT].decode("utf-8", "replace")
         if len(data) > FATAL_LIMIT:
             text += f"\n<… the rest is not shown: only the first {FATAL_LIMIT:,} bytes are>"
         return 200, render_text(title=name, heading=f"Fatal error: {name}", text=text,
                                 message=None)
+
+
+def _head(location: str, size: int) -> bytes:
+    """The first ``size`` bytes of a listed local file (never through a symlink) or object."""
+    if is_remote(location):
+        from ..fleet.objects import download
+
+        return download(location)[:size]
+    fd = os.open(location, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with open(fd, "rb") as fh:
+        return fh.read(size)
 
 
 def _message(title: str, message: str) -> Page:
@@ -155,6 +190,8 @@ class Handler(BaseHTTPRequestHandler):
         except OSError as exc:  # the directory was removed or made unreadable meanwhile
             status, page = 503, _message("Directory unreadable",
                                          f"Cannot read {self.site.directory}: {exc.strerror}")
+        except DumpError as exc:  # the bucket is gone, or the storage does not answer
+            status, page = 503, _message("Directory unreadable", f"Cannot read {exc}")
         self._send(status, page.html, "text/html", csp=page.csp, head=head, cookie=cookie)
 
     def _refusal(self, query_token: str | None) -> Page | None:
@@ -233,9 +270,12 @@ def _server(host: str, port: int, announce: Callable[[str], None]) -> ThreadingH
 
 
 def serve(directory: str, token: str, host: str = "127.0.0.1", port: int = 8765,
-          context: int = 5, allow_remote: bool = False,
+          context: int = 5, allow_remote: bool = False, identity: str | None = None,
           announce: Callable[[str], None] = print) -> int:
-    """Serve ``directory`` until Ctrl-C; return the exit status.
+    """Serve ``directory`` (a path or an fsspec URL) until Ctrl-C; return the exit status.
+
+    ``identity`` (else ``$PYDUMPLING_IDENTITY``) decrypts encrypted dumps for their
+    reports; without it their rows still list, from the clear header.
 
     Every request must carry ``token`` (the printed URL has it, and the first
     page sets it as a cookie), also on loopback: the pages show what the dumps
@@ -245,7 +285,9 @@ def serve(directory: str, token: str, host: str = "127.0.0.1", port: int = 8765,
     """
     server = _server(host, port, announce)
     bound_port = server.server_address[1]
-    site = Site(os.path.abspath(directory), host, bound_port, context, token, allow_remote)
+    if not is_remote(directory):
+        directory = os.path.abspath(directory)
+    site = Site(directory, host, bound_port, context, token, allow_remote, identity)
     server.site = site  # type: ignore[attr-defined]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound_port}/?token={quote(token)}"
