@@ -82,6 +82,7 @@ def mut_item_flood(seed: Seed, rng: random.Random) -> bytes:
 def mut_shared_text(seed: Seed, rng: random.Random) -> bytes:
     """One big string or bytes value behind many cut values and snapshot reprs."""
     big = "y" * rng.choice([10, 100_000, 1 << 20, 5 << 20])
+    blob = big.encode()[:1 << 20]  # one object, so the pickle shares it as the file does
     count = _size(rng, 20_000)
     values: List[Any] = []
     for i in range(count):
@@ -92,7 +93,7 @@ def mut_shared_text(seed: Seed, rng: random.Random) -> bytes:
             values.append(hostile.Shared("ObjectSnapshot", ("m", big[:rng.choice([5, 500])],
                                                               big), ({big: big}, None, big)))
         else:
-            values.append(hostile.Shared("TruncatedBytes", (big.encode()[:1 << 20], i)))
+            values.append(hostile.Shared("TruncatedBytes", (blob, i)))
     return hostile.with_locals(seed, shared=values)
 
 

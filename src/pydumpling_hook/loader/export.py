@@ -191,10 +191,17 @@ class _Converter:
         return as_text(value, NAME_LIMIT)[:NAME_LIMIT]
 
     def _key(self, key: Any) -> str:
-        if isinstance(key, str):
-            self.chars += len(key)
+        """A dict key as JSON text; a str key shares the string budget (one huge string
+        behind the keys of thousands of objects is written out once, not every time)."""
+        if not isinstance(key, str):
+            return self._repr(key)
+        left = max(self.max_chars - self.chars, 0)
+        self.chars += min(len(key), left)
+        if len(key) <= left:
             return str(key)
-        return self._repr(key)
+        self.cut = True
+        kept = int(min(left, REPR_LIMIT))
+        return f"{key[:kept]}<… {len(key) - kept:,} more characters (export budget)>"
 
 
 def _size(value: Any) -> int:
