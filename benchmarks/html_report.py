@@ -1,6 +1,6 @@
 """What ``--html`` and ``--serve`` cost (issue 15): medians, no assertions.
 
-    python benchmarks/html.py [--rounds 7] [--dumps 1000]
+    python benchmarks/html_report.py [--rounds 7] [--dumps 1000]
 
 * **report**: the 40-frame ``web`` dump of ``scenarios.py`` turned into a
   report, in process (load, view, render: the first call also compiles the
