@@ -116,7 +116,9 @@ def test_opening_with_the_identity_shows_the_marker(sealed_dump: Path, keys: dic
     assert MARKER in document["header"]["summary"]["message"]
 
 
-def test_serve_lists_without_a_key_and_shows_with_one(sealed_dump: Path, keys: dict) -> None:
+def test_serve_lists_without_a_key_and_shows_with_one(sealed_dump: Path, keys: dict,
+                                                      tmp_path: Path) -> None:
+    """Reloading a report decrypts the dump once, not once per view."""
     need("jinja2")
     from html_support import get, rows, serving
 
@@ -127,9 +129,13 @@ def test_serve_lists_without_a_key_and_shows_with_one(sealed_dump: Path, keys: d
         status, _, page = get(port, link)
         assert status == 422 and "encrypted dump: give --identity FILE" in page
         assert f"{MARKER}-in-a-local" not in page  # (the path names the marker too)
-    with serving(sealed_dump.parent, "--identity", str(keys["team_file"])) as (_, port, process):
-        status, _, page = get(port, link)
-        assert status == 200 and f"{MARKER}-in-a-local" in page
+    with serving(sealed_dump.parent, "--identity", str(keys["team_file"]),
+                 env={"TMPDIR": str(tmp_path)}) as (_, port, process):
+        for _ in range(3):
+            status, _, page = get(port, link)
+            assert status == 200 and f"{MARKER}-in-a-local" in page
+        assert len(list(tmp_path.glob("pydumpling-open-*/*"))) == 1
+    assert list(tmp_path.iterdir()) == []  # removed at exit
 
 
 def test_a_wrong_identity_is_one_line(sealed_dump: Path, keys: dict, tmp_path: Path) -> None:

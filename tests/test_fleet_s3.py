@@ -204,6 +204,27 @@ def test_serve_shows_a_bucket(moto, bucket, env, tmp_path: Path) -> None:
     assert process.returncode == 0
 
 
+def test_serve_reads_a_fatal_object_by_its_head_and_names_a_missing_bucket(moto,
+                                                                           bucket) -> None:
+    need("jinja2")
+    from html_support import get, serving
+
+    name = "20260101T000000.000000Z-1-MainThread-FatalError.fatal"
+    moto.store().pipe_file(f"{bucket}/app/{name}",
+                           b"Fatal Python error: Segmentation fault\n" + b"x" * (3 << 20))
+    with serving(f"s3://{bucket}/app", env=moto.env()) as (_, port, process):
+        status, _, page = get(port, f"/fatal/{name}")
+        assert status == 200 and "Segmentation fault" in page
+        assert "only the first 1,048,576 bytes are" in page
+    reads = [status for method, path, status in moto.requests()
+             if method == "GET" and path.startswith(f"/{bucket}/app/{name}")]
+    assert reads == [206]  # one ranged read of the first MiB, not the 3 MiB object
+    with serving("s3://no-such-bucket/app", env=moto.env()) as (_, port, process):
+        status, _, page = get(port, "/")
+        assert status == 503 and "no such bucket" in page
+    assert process.returncode == 0
+
+
 def test_bad_urls_are_one_line(moto, bucket) -> None:
     moto.store().pipe_file(f"{bucket}/app/20260101T000000.000000Z-1-x-Junk.dump", b"junk")
     listing = run_open("--list", f"s3://{bucket}/app", env=moto.env())

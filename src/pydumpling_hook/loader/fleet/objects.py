@@ -30,10 +30,13 @@ def _filesystem(url: str) -> tuple:
         raise DumpError(f"{url}: {one_line(exc)}") from None
 
 
-def download(url: str) -> bytes:
-    """The whole object at ``url``, bounded in size."""
+def download(url: str, limit: int | None = None) -> bytes:
+    """The whole object at ``url``, bounded in size; with ``limit``, its first ``limit``
+    bytes only (one ranged read, whatever the object's size)."""
     fs, path = _filesystem(url)
     try:
+        if limit is not None:
+            return fs.cat_file(path, start=0, end=limit)
         size = fs.size(path)
         if size is not None and size > MAX_OBJECT:
             raise DumpError(f"{url}: {size:,} bytes is more than a dump can be")

@@ -68,9 +68,10 @@ class Site:
         self.identity = identity
         self.any_host = allow_remote and is_wildcard(host)
         self.hosts = allowed_hosts(host, port)
-        self.fetched: Dict[str, str] = {}
-        """Private local copies of remote dumps already shown, by name: an object's name
-        is unique to one dump (time, pid, a random part), so a copy never goes stale."""
+        self.fetched: Dict[Tuple[Any, ...], str] = {}
+        """The plain local path of each dump already shown: one download of an object
+        (its name is unique to one dump) and one decrypted copy of an encrypted file per
+        version of it (path, size, mtime), however often the page is reloaded."""
 
     def located(self, name: str) -> str | None:
         """The path or URL of ``name`` if the directory lists it, else None."""
@@ -78,14 +79,16 @@ class Site:
             return listed_path(self.directory, name)
         return f"{self.directory.rstrip('/')}/{name}" if name in names(self.directory) else None
 
-    def plain(self, name: str, location: str) -> str:
-        """A local path of the plain dump, decrypted with ``identity``; an object is
-        downloaded once, a local file read afresh (it may have been replaced)."""
-        if not is_remote(location):
-            return fetch(location, self.identity)
-        if name not in self.fetched:
-            self.fetched[name] = fetch(location, self.identity)
-        return self.fetched[name]
+    def plain(self, location: str) -> str:
+        """A local path of the plain dump at ``location``, decrypted with ``identity``."""
+        if is_remote(location):
+            key: Tuple[Any, ...] = (location,)
+        else:
+            info = os.stat(location)
+            key = (location, info.st_size, info.st_mtime_ns)
+        if key not in self.fetched:
+            self.fetched[key] = fetch(location, self.identity)
+        return self.fetched[key]
 
     def report(self, name: str) -> Tuple[int, Page]:
         from .. import load
@@ -97,7 +100,7 @@ class Site:
         if location is None:
             return 404, _message("Not found", f"No dump named {name} in this directory.")
         try:
-            return 200, render_report(report_view(load(self.plain(name, location)),
+            return 200, render_report(report_view(load(self.plain(location)),
                                                   self.context), served=True)
         except DumpError as exc:
             return 422, _message("Unreadable dump", f"unreadable: {exc}")
@@ -129,7 +132,7 @@ def _head(location: str, size: int) -> bytes:
     if is_remote(location):
         from ..fleet.objects import download
 
-        return download(location)[:size]
+        return download(location, size)
     fd = os.open(location, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with open(fd, "rb") as fh:
         return fh.read(size)
