@@ -248,3 +248,43 @@ handler()
     headers = local["parsed"].attrs["_headers"]
     assert [type(v).__name__ for _, v in headers] == ["Redacted"] * 3 + ["str"]
     assert local["line"].rule == "propagated"
+
+
+def test_a_known_secret_inside_cut_and_rebuilt_values(crash, body) -> None:
+    """A secret learned in a later frame, already copied into a cut list's head, a cut
+    string's tail and a deque (a rebuilt value) of an earlier one."""
+    dump = run(crash, '''
+import collections
+
+def inner(rows, long_text, queue):
+    password = hidden("password")
+    raise ValueError("login failed")
+
+def outer():
+    rows = [f"row {i}" for i in range(2000)]
+    rows[5] = "note: " + hidden("password") + " in here"
+    long_text = "x" * 20000 + " then " + hidden("password")
+    queue = collections.deque([hidden("password") + " and more"])
+    inner(rows, long_text, queue)
+
+outer()
+''')
+    assert_nowhere(dump, [hidden("password")])
+    local = frame(body(dump), "outer")["locals"]
+    assert local["rows"].head[5].hint == "note: <redacted> in here"
+    assert local["long_text"].hint.tail.endswith("then <redacted>")
+    assert local["rows"].total == 2000
+
+
+def test_a_known_secret_where_the_sweep_does_not_walk_is_overwritten() -> None:
+    """The last guard: whatever the sweep misses, the pickle keeps no known secret."""
+    from pydumpling_hook.engine.dumping import sealed
+    from pydumpling_hook.engine.redact import Redactor
+
+    redactor = Redactor()
+    secret = hidden("password")
+    redactor.redact("name", secret)
+    body = {"meta": {"odd": {"nested": f"<{secret}>"}}, "stats": {}, "exception": None}
+    raw = sealed(body, {}, redactor)
+    assert secret.encode() not in raw
+    assert b"<" + b"*" * len(secret) + b">" in raw

@@ -110,6 +110,8 @@ def sealed(body: dict, summary: dict, redactor: Any) -> bytes:
         redactor.sweep(body, snapshot.exception_records(body.get("exception")))
         body["stats"]["redacted"] = dict(redactor.counts)
         raw = dumpfile.pickle_body(body)
+        if redactor.leaks(raw):
+            raw = redactor.scrub(raw)
     if redactor.known:
         for key, value in summary.items():
             summary[key] = redactor.sweep_text(value)

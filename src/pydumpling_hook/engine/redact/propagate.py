@@ -15,7 +15,14 @@ become known secrets: they would hide half the dump.
 
 from __future__ import annotations
 
-from ...dumpformat.model import ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr
+from ...dumpformat.model import (
+    CutContainer,
+    ObjectSnapshot,
+    Redacted,
+    TruncatedBytes,
+    TruncatedStr,
+    Value,
+)
 from .values import mask, merge
 
 TYPE_CHECKING = False
@@ -74,6 +81,14 @@ class Known:
         """Whether any known secret is in ``data`` (a pickle, a header): C-speed tests."""
         return any(map(data.__contains__, self.blobs))
 
+    def scrub(self, data: bytes) -> bytes:
+        """``data`` with every known secret overwritten by as many ``*``: the last guard
+        of a pickle, for a place the sweep does not walk. Lengths are kept, so every
+        length prefix of the pickle stays right."""
+        for blob in sorted(self.blobs, key=len, reverse=True):
+            data = data.replace(blob, b"*" * len(blob))
+        return data
+
     def spans(self, text: Any) -> list:
         """Where known secrets sit in ``text`` (str or bytes), merged.
 
@@ -109,15 +124,25 @@ class Sweep:
 
     def text(self, value: Any) -> Any:
         kind = type(value)
-        if kind is not str and kind is not bytes and kind is not TruncatedStr and (
-                kind is not TruncatedBytes):
+        if kind is TruncatedStr or kind is TruncatedBytes:
+            return self._truncated(value, kind)
+        if kind is not str and kind is not bytes:
             return value
-        spans = self.known.spans(str(value) if kind is TruncatedStr else (
-            bytes(value) if kind is TruncatedBytes else value))
+        spans = self.known.spans(value)
         if not spans:
             return value
         self.count()
-        return _masked(value, spans)
+        return mask(value, spans, MARK if kind is str else MARK.encode())
+
+    def _truncated(self, value: Any, kind: type) -> Any:
+        """A cut text keeps a head and a tail: a secret in either is masked there."""
+        head = str(value) if kind is TruncatedStr else bytes(value)
+        new_head, new_tail = self.text(head), self.text(value.tail)
+        if new_head is head and new_tail is value.tail:
+            return value
+        if kind is TruncatedStr:
+            return TruncatedStr(new_head, value.omitted, new_tail)
+        return TruncatedBytes(new_head, value.omitted, value.kind, new_tail)
 
     def value(self, value: Any) -> Any:
         kind = type(value)
@@ -147,6 +172,15 @@ class Sweep:
             value.repr = self.text(value.repr)
             value.attrs = self.value(value.attrs)
             value.items = self.value(value.items)
+        elif kind is CutContainer:
+            self.seen[key] = value
+            value.head = self.value(value.head)
+            value.tail = self.value(value.tail)
+        elif kind is Value:
+            # A rebuilt type's data holding a secret may no longer rebuild: the loader
+            # then shows a snapshot saying so, which is the right trade.
+            self.seen[key] = value
+            value.data = self.value(value.data)
         return value
 
     def body(self, body: dict, exceptions: Any) -> None:
@@ -177,12 +211,3 @@ class Sweep:
                 if frame.get(key):
                     frame[key] = self.value(frame[key])
 
-
-def _masked(value: Any, spans: list) -> Any:
-    kind = type(value)
-    if kind is TruncatedStr:
-        return TruncatedStr(mask(str(value), spans, MARK), value.omitted)
-    if kind is TruncatedBytes:
-        return TruncatedBytes(mask(bytes(value), spans, MARK.encode()), value.omitted,
-                              value.kind)
-    return mask(value, spans, MARK if kind is str else MARK.encode())
