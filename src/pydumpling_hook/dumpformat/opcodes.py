@@ -66,9 +66,23 @@ for _code in range(256):
         FAST[_code] = F_SHORT if _arg == COUNT1 else F_LONG
 FAST[0x94], FAST[ord("h")], FAST[0x86] = F_MEMOIZE, F_BINGET, F_TUPLE2
 FAST[ord("(")], FAST[ord("u")] = F_MARK, F_SETITEMS
-RUNS = {code: re.compile(re.escape(bytes([code])) + b"+") for code in range(256)
-         if FAST[code] == F_LEAF and WIDTHS[code] == 1}
-"""Runs of one one-byte leaf (``NNNN...``) are pushed at once."""
+
+
+class _Runs(dict):
+    """The pattern of a run of one fixed-width leaf opcode, compiled when first met.
+
+    Such runs are pushed at once: sixty million ``None`` of a hostile file
+    (``NNNN...``), and the thousand ``BININT2`` of an ordinary list, which would
+    otherwise be half of what a load pays. Compiling all fourteen at import would
+    cost a small dump more than its walk."""
+
+    def __missing__(self, code: int) -> re.Pattern:
+        pattern = self[code] = re.compile(
+            b"(?:" + re.escape(bytes([code])) + b"." * (WIDTHS[code] - 1) + b")+", re.DOTALL)
+        return pattern
+
+
+RUNS = _Runs()
 
 DICTS = frozenset(b"}d")
 LISTS = frozenset(b"]l")

@@ -155,31 +155,59 @@ class _Walk(Values):
         leaf, short, long_leaf = codes.F_LEAF, codes.F_SHORT, codes.F_LONG
         memoize, binget, tuple2 = codes.F_MEMOIZE, codes.F_BINGET, codes.F_TUPLE2
         from_bytes = int.from_bytes
-        mark, setitems, dicts = codes.F_MARK, codes.F_SETITEMS, codes.DICTS
+        mark, setitems, dicts, lists = codes.F_MARK, codes.F_SETITEMS, codes.DICTS, codes.LISTS
         while pos < end:
             op = raw[pos]
             kind = fast[op]
             if kind == leaf:
-                if widths[op] == 1 and raw[pos + 1:pos + 2] == raw[pos:pos + 1]:
-                    run = runs[op].match(raw, pos).end() - pos  # e.g. sixty million None
+                width = widths[op]
+                if pos + width < end and raw[pos + width] == op:
+                    span = runs[op].match(raw, pos).end() - pos
+                    run = span // width
                     if items + run > limit or size + run * sizes[op] > size_limit:
                         _too_big(items + run, size + run * sizes[op])
-                    stack.extend(range(pos, pos + run))
+                    if len(stack) == fence > (marks[-2] if len(marks) > 1 else 0) and \
+                            raw[pos + span:pos + span + 1] == b"e" and stack[-1] >= 0 and \
+                            raw[stack[-1]] in lists:
+                        # MARK, a run, APPENDS: a list of numbers, whose items go
+                        # straight into the list below the mark, never on the stack.
+                        marks.pop()
+                        fence = marks[-1] if marks else 0
+                        items += run
+                        size += run * (sizes[op] + codes.SIZE_ENTRY)
+                        pos += span + 1
+                        continue
+                    stack.extend(range(pos, pos + span, width))
                     items += run - 1
                     size += (run - 1) * sizes[op]
-                    pos += run - 1
+                    pos += span - width
                 else:
                     push(pos)
                 size += sizes[op]
-                pos += widths[op]
+                pos += width
             elif kind == memoize and len(stack) > fence:
                 remember(stack[-1])
                 pos += 1
                 continue
             elif kind == short:
-                push(pos)
-                size += codes.SIZE_STRING
-                pos += 2 + raw[pos + 1]
+                # A dict of strings is a run of SHORT_BINUNICODE, each memoized: the
+                # commonest stretch of a body, walked without leaving this loop.
+                while True:
+                    push(pos)
+                    size += codes.SIZE_STRING
+                    pos += 2 + raw[pos + 1]
+                    if pos >= end:
+                        break
+                    if raw[pos] == 0x94:
+                        remember(stack[-1])
+                        pos += 1
+                        if pos >= end:
+                            break
+                    if raw[pos] != op:
+                        break
+                    items += 1
+                    if items > limit or size > size_limit:
+                        _too_big(items, size)
             elif kind == long_leaf:
                 push(pos)
                 size += codes.SIZE_STRING
