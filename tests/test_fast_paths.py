@@ -63,6 +63,88 @@ def test_dict_of_objects_keeps_its_keys_once():
     assert [o.attrs for o in copy.values()] == [{"i": i} for i in range(5)]
 
 
+class Row:
+    def __init__(self, i, **extra):
+        self.sku = f"sku-{i}"
+        self.price = i * 0.25
+        self.stock = i % 17
+        self.__dict__.update(extra)
+
+
+class Other(Row):
+    pass
+
+
+def _shape(value):
+    """A copy as comparable data: snapshots by names, repr, attributes and note."""
+    kind = type(value).__name__
+    if kind == "ObjectSnapshot":
+        return (value.module, value.qualname, value.repr, _shape(value.attrs), value.note)
+    if kind == "Redacted":
+        return ("redacted", value.rule, value.hint)
+    if kind == "CutContainer":
+        return ("cut", value.kind, value.total, _shape(value.head), _shape(value.tail))
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return value
+
+
+def _both_ways(monkeypatch, value, budgets=None, **env):
+    """The copy of ``value`` with the records batch, and the long way, one by one."""
+    from pydumpling_hook.engine import containers
+
+    def copy():
+        copier = Copier(budgets or config.Budgets(), Redactor(True, (), env))
+        return _shape(copier.copy(value)), copier.spent, copier.redactor.counts
+
+    batch = copy()
+    monkeypatch.setattr(containers, "RECORDS_AT_LEAST", 10 ** 9)
+    return batch, copy()
+
+
+def test_records_are_copied_at_once_as_they_would_be_one_by_one(monkeypatch):
+    rows = [Row(i) for i in range(50)]
+    value = {"list": rows, "catalog": {r.sku: r for r in rows[::-1]}, "again": rows[3]}
+    batch, slow = _both_ways(monkeypatch, value)
+    assert batch == slow
+    assert batch[0]["list"][0][3] == {"sku": "sku-0", "price": 0.0, "stock": 0}
+
+
+@pytest.mark.parametrize("case", ["secret name", "secret value", "environment value",
+                                  "two types", "twice", "nested", "no attributes"])
+def test_records_that_need_a_look_are_copied_one_by_one(monkeypatch, case):
+    rows = [Row(i) for i in range(20)]
+    if case == "secret name":
+        rows = [Row(i, api_token=f"tok-{i}-abcdefgh") for i in range(20)]
+    elif case == "secret value":
+        rows[7].sku = "Bearer abcdef0123456789xyz"
+    elif case == "environment value":
+        rows[7].sku = "a-known-environment-value"
+    elif case == "two types":
+        rows[7] = Other(7)
+    elif case == "twice":
+        rows[7] = rows[3]
+    elif case == "nested":
+        rows[7].tags = ["a", "b"]
+    elif case == "no attributes":
+        for row in rows:
+            row.__dict__.clear()
+    batch, slow = _both_ways(monkeypatch, rows, SECRET="a-known-environment-value")
+    assert batch == slow
+    if case.startswith("secret") or case == "environment value":
+        assert sum(batch[2].values()) >= 1
+
+
+def test_records_over_the_budget_are_cut_as_one_by_one(monkeypatch):
+    rows = [Row(i) for i in range(200)]
+    budgets = config.Budgets(total=4000)
+    batch, slow = _both_ways(monkeypatch, [rows, rows[:100]], budgets)
+    assert batch == slow
+    assert any(s[4] == "size budget spent" for s in batch[0][0])
+
+
 def test_recursion_frames_share_one_globals_copy(tmp_path):
     script = tmp_path / "deep.py"
     script.write_text(

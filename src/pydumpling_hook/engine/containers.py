@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from ..dumpformat.model import CutContainer
+from ..dumpformat.model import CutContainer, ObjectSnapshot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -24,6 +24,8 @@ SCALAR_COST = 8
 CONTAINER_COST = 24
 KEEP_ALWAYS = 120
 """Strings up to this length are kept even when the size budget is spent."""
+RECORDS_AT_LEAST = 8
+"""Fewer objects than this are copied one by one: the batch's checks would cost more."""
 
 
 class Containers:
@@ -65,10 +67,56 @@ class Containers:
         return True
 
     def _copy_items(self, items: list, depth: int) -> list:
-        """Copies of ``items`` (a fresh list, which may be returned as it is)."""
+        """Copies of ``items``; ``items`` itself when all may be kept as they are, so the
+        caller passes a fresh list or copies the result."""
         if self._scalars_fast(items):
             return items
+        records = self._records(items, depth)
+        if records is not None:
+            return records
         return [self.copy(item, depth + 1) for item in items]
+
+    def _records(self, items: list, depth: int) -> list | None:
+        """Snapshots of ``items`` when all are distinct, not yet copied records of one
+        plain type (``TypeInfo.plain``) with the same attribute names and only kept-as-is
+        scalars in them, and the budget has room for all; else None.
+
+        A list or dict of an application's objects (rows, items of a catalogue) is the
+        commonest big thing in a frame: here their names and texts are checked once for
+        all of them, with C-speed passes, instead of once per object."""
+        if len(items) < RECORDS_AT_LEAST or depth + 1 >= self.depth_limit:
+            return None
+        kinds = set(map(type, items))
+        if len(kinds) != 1:
+            return None
+        info = self.type_info(kinds.pop())
+        ids = list(map(id, items))
+        if not info.plain or not self.memo.keys().isdisjoint(ids) or len(set(ids)) < len(ids):
+            return None
+        try:
+            namespaces = list(map(info.dict_descr.__get__, items))
+        except Exception:
+            return None
+        shapes = set(map(tuple, namespaces)) if set(map(type, namespaces)) == {dict} else ()
+        if len(shapes) != 1:
+            return None
+        names = list(shapes.pop())
+        if not names or self.redactor.any_secret_name(names):
+            return None
+        spent = self.spent
+        prefix = f"<{info.module}.{info.qualname} object at "
+        if not self._scalars_fast([v for ns in namespaces for v in ns.values()]) or (
+                self.spent + len(items) * (CONTAINER_COST + len(prefix) + 16) > self.stop_at):
+            self.spent = spent
+            return None
+        module, qualname, memo = info.module, info.qualname, self.memo
+        out = []
+        for key, ns in zip(ids, namespaces):
+            snap = memo[key] = ObjectSnapshot(module, qualname, f"{prefix}{key:#x}>")
+            snap.attrs = dict(ns)
+            self.spent += CONTAINER_COST + len(snap.repr)
+            out.append(snap)
+        return out
 
     def _copy_pairs(self, value: dict, depth: int, out: dict) -> dict:
         """Copies of a plain dict's entries into ``out``, hiding the values under
@@ -76,8 +124,8 @@ class Containers:
         keys = list(value)
         redactor = self.redactor
         secret = redactor.any_secret_name(keys)
-        if not secret and self._scalars_fast(keys) and self._scalars_fast(list(value.values())):
-            out.update(value)
+        if not secret and self._scalars_fast(keys):
+            out.update(zip(keys, self._copy_items(list(value.values()), depth)))
             return out
         for key, item in value.items():
             if secret and redactor.secret_name(key):
@@ -130,8 +178,8 @@ class Containers:
         self.memo[id(value)] = out
         self.spent += CONTAINER_COST
         hide = self.redactor.secret_pair(value) if 2 <= total <= 3 else -1
-        if hide < 0 and self._scalars_fast(value):
-            out.extend(value)
+        if hide < 0:
+            out.extend(self._copy_items(value, depth))
         else:
             out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
                         for i, item in enumerate(value)])

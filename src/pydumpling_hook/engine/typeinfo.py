@@ -8,6 +8,7 @@ the MRO's ``__dict__``s rather than looked up on instances.
 from __future__ import annotations
 
 from . import handlers
+from .redact.structure import class_fields
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -33,7 +34,8 @@ BUILTIN_BASES = (str, bytes, bytearray, int, float, dict, list, tuple, set, froz
 class TypeInfo:
     """What we learn once per type: its names, how to reach its attributes, its repr."""
 
-    __slots__ = ("module", "qualname", "dict_descr", "slots", "trusted_repr", "base", "handler")
+    __slots__ = ("module", "qualname", "dict_descr", "slots", "trusted_repr", "base", "handler",
+                 "plain")
 
     def __init__(self, cls: type) -> None:
         self.module = type_attr(cls, "__module__", "?")
@@ -56,6 +58,12 @@ class TypeInfo:
         self.trusted_repr = self.base is None and repr_owner is not object and (
             type_attr(repr_owner, "__module__", "") in TRUSTED_REPR_MODULES)
         self.handler = handlers.find(cls, self.module, self.qualname)
+        # An application's record: all it shows is its ``__dict__`` and the default repr
+        # (modules, functions and classes have trusted reprs), so many of one type can
+        # be copied at once (``Containers.records``).
+        self.plain = (self.handler is None and self.base is None and not self.slots
+                      and self.dict_descr is not None and not self.trusted_repr
+                      and not class_fields(self.module, self.qualname))
 
 
 def type_attr(cls: Any, name: str, default: Any) -> Any:

@@ -97,6 +97,7 @@ class ValueRules:
             elif hasattr(item, "finditer"):
                 self.patterns.append(item)
         self.shapes = tuple(shapes)
+        self.needles = tuple({needle for shape in shapes for needle in shape[2]})
         self.user_gates = tuple(s[1] for s in shapes[len(SHAPES):])
         self.compiled: dict = {}
 
@@ -110,6 +111,10 @@ class ValueRules:
                 map(text.__contains__, self.user_gates)):
             if "=" in text:
                 return True
+            # Common letters open the gate ("sku-12" has a "k"): one C-speed pass over
+            # every needle then spares the shape-by-shape tests.
+            if not any(map(text.__contains__, self.needles)):
+                return loose and ":" in text
             for shape in self.shapes:
                 if _all_in(shape[1], text) and any(map(text.__contains__, shape[2])):
                     return True
