@@ -65,7 +65,9 @@ def frame_site(frame: dict) -> str:
 
 def _innermost(frames: list) -> list:
     """The innermost frames of the most application-like kind the stack has."""
-    kinds = [_kind(str(f.get("filename"))) for f in frames]
+    names = [str(f.get("filename")) for f in frames]
+    known = {name: _kind(name) for name in set(names)}  # a recursion: one file, 1,000 frames
+    kinds = list(map(known.__getitem__, names))
     best = min(kinds, default=0)
     return [f for f, k in zip(frames, kinds) if k == best][-DEPTH:]
 
