@@ -54,8 +54,8 @@ for _code, (_arg, _action) in OPCODES.items():
     ARGS[ord(_code)], ACTIONS[ord(_code)] = _arg, _action
 
 # The inline paths of _Walk.run: most opcodes of a real body take one of them.
-(F_SLOW, F_LEAF, F_SHORT, F_LONG, F_MEMOIZE, F_BINGET, F_TUPLE2, F_MARK,
- F_SETITEMS) = range(9)
+(F_SLOW, F_LEAF, F_SHORT, F_LONG, F_MEMOIZE, F_BINGET, F_LONG_BINGET, F_TUPLE2, F_MARK,
+ F_SETITEMS) = range(10)
 FAST = bytearray(256)
 WIDTHS = bytearray(256)
 for _code in range(256):
@@ -64,7 +64,8 @@ for _code in range(256):
         FAST[_code], WIDTHS[_code] = F_LEAF, 1 + _arg
     elif ACTIONS[_code] == LEAF and _arg in (COUNT1, COUNT4):
         FAST[_code] = F_SHORT if _arg == COUNT1 else F_LONG
-FAST[0x94], FAST[ord("h")], FAST[0x86] = F_MEMOIZE, F_BINGET, F_TUPLE2
+FAST[0x94], FAST[ord("h")], FAST[ord("j")] = F_MEMOIZE, F_BINGET, F_LONG_BINGET
+FAST[0x86] = F_TUPLE2
 FAST[ord("(")], FAST[ord("u")] = F_MARK, F_SETITEMS
 
 

@@ -154,6 +154,7 @@ class _Walk(Values):
         size, size_limit, sizes = self.size, MAX_MEMORY, codes.SIZES
         leaf, short, long_leaf = codes.F_LEAF, codes.F_SHORT, codes.F_LONG
         memoize, binget, tuple2 = codes.F_MEMOIZE, codes.F_BINGET, codes.F_TUPLE2
+        long_binget = codes.F_LONG_BINGET
         from_bytes = int.from_bytes
         mark, setitems, dicts, lists = codes.F_MARK, codes.F_SETITEMS, codes.DICTS, codes.LISTS
         while pos < end:
@@ -216,6 +217,10 @@ class _Walk(Values):
                 push(memo[raw[pos + 1]])
                 size += codes.SIZE_POINTER
                 pos += 2
+            elif kind == long_binget and from_bytes(raw[pos + 1:pos + 5], "little") < len(memo):
+                push(memo[from_bytes(raw[pos + 1:pos + 5], "little")])  # past 256 memoized
+                size += codes.SIZE_POINTER
+                pos += 5
             elif kind == tuple2 and len(stack) - 1 > fence:
                 second, first = pop(), pop()
                 depth = 1
