@@ -33,6 +33,9 @@ def snapshot() -> model.ObjectSnapshot:
     return snap
 
 
+STRINGS = [f"s{i}" for i in range(600)]
+"""Memoized past index 255, so that their second use is a LONG_BINGET."""
+
 LEGIT = [
     None, True, 1, -1, 2 ** 80, 1.5, complex(1, -2), "text", b"bytes", bytearray(b"ba"),
     [1, [2, [3]]], (1, (2, (3,))), {"a": {"b": 1}}, {1, 2, 3}, frozenset({1, (2, 3)}),
@@ -40,6 +43,8 @@ LEGIT = [
     slice(1, 2, 3), Ellipsis, NotImplemented, model.Cut(5), model.Redacted(),
     model.TruncatedStr("abc", 10), model.TruncatedBytes(b"ab", 3, "bytearray"), snapshot(),
     {"shared": [snapshot()] * 3}, list(range(5000)), {i: i for i in range(5000)},
+    [float(i) for i in range(300)], [(i, i + 1) for i in range(300, 600)],
+    {(i, i + 1): i for i in range(300, 600)}, [STRINGS, STRINGS[::-1], {s: s for s in STRINGS}],
 ]
 
 
@@ -94,6 +99,17 @@ def test_values_and_memory() -> None:
     refused(b"\x80\x05](" + b"N" * (prewalk.MAX_ITEMS + 1) + b"e.", "4,000,000 values")
     refused(b"\x80\x05](" + b"\x8f" * 2_000_000 + b"e.", "over 300 MB")
     walk(b"\x80\x05](" + b"N" * 100_000 + b"e.")
+    refused(b"\x80\x05](" + b"M\x01\x00" * (prewalk.MAX_ITEMS + 1) + b"e.", "4,000,000 values")
+    refused(b"\x80\x05](" + b"\x8c\x00\x94" * (prewalk.MAX_ITEMS + 1) + b"e.",
+            "4,000,000 values")
+
+
+def test_a_run_of_numbers_goes_only_into_a_list() -> None:
+    run = b"M\x01\x00" * 10
+    walk(b"\x80\x05](" + run + b"e.")
+    refused(b"\x80\x05}(" + run + b"e.", "wrong kind")
+    refused(b"\x80\x05]((" + run + b"e.", "underflow")
+    refused(b"\x80\x05(" + run + b"e.", "underflow|wrong kind")
 
 
 def test_state_only_on_snapshots() -> None:

@@ -154,7 +154,7 @@ class _Walk(Values):
         size, size_limit, sizes = self.size, MAX_MEMORY, codes.SIZES
         leaf, short, long_leaf = codes.F_LEAF, codes.F_SHORT, codes.F_LONG
         memoize, binget, tuple2 = codes.F_MEMOIZE, codes.F_BINGET, codes.F_TUPLE2
-        long_binget = codes.F_LONG_BINGET
+        long_binget, string_size = codes.F_LONG_BINGET, codes.SIZE_STRING
         from_bytes = int.from_bytes
         mark, setitems, dicts, lists = codes.F_MARK, codes.F_SETITEMS, codes.DICTS, codes.LISTS
         while pos < end:
@@ -193,22 +193,19 @@ class _Walk(Values):
             elif kind == short:
                 # A dict of strings is a run of SHORT_BINUNICODE, each memoized: the
                 # commonest stretch of a body, walked without leaving this loop.
+                count = 0
                 while True:
-                    push(pos)
-                    size += codes.SIZE_STRING
+                    at = pos
+                    push(at)
+                    count += 1
                     pos += 2 + raw[pos + 1]
-                    if pos >= end:
-                        break
-                    if raw[pos] == 0x94:
-                        remember(stack[-1])
+                    if pos < end and raw[pos] == 0x94:
+                        remember(at)
                         pos += 1
-                        if pos >= end:
-                            break
-                    if raw[pos] != op:
+                    if pos >= end or raw[pos] != op or count > limit:
                         break
-                    items += 1
-                    if items > limit or size > size_limit:
-                        _too_big(items, size)
+                items += count - 1
+                size += count * string_size
             elif kind == long_leaf:
                 push(pos)
                 size += codes.SIZE_STRING
