@@ -178,11 +178,12 @@ class ObjectSnapshot:
 
     __slots__ = ("module", "qualname", "repr", "attrs", "items", "note", "fields")
 
-    def __init__(self, module: str, qualname: str, repr: str) -> None:  # noqa: A002
+    def __init__(self, module: str, qualname: str, repr: str,  # noqa: A002
+                 attrs: dict[str, Any] | None = None) -> None:
         self.module = module
         self.qualname = qualname
         self.repr = repr
-        self.attrs: dict[str, Any] | None = None
+        self.attrs = attrs
         self.items: Any = None
         self.note: str | None = None
         self.fields: tuple | None = None

@@ -9,7 +9,7 @@ a ``model.CutContainer`` that knows its true length.
 
 from __future__ import annotations
 
-from itertools import islice
+from itertools import islice, repeat
 
 from ..dumpformat.model import CutContainer, ObjectSnapshot
 
@@ -109,13 +109,11 @@ class Containers:
                 self.spent + len(items) * (CONTAINER_COST + len(prefix) + 16) > self.stop_at):
             self.spent = spent
             return None
-        module, qualname, memo = info.module, info.qualname, self.memo
-        out = []
-        for key, ns in zip(ids, namespaces):
-            snap = memo[key] = ObjectSnapshot(module, qualname, f"{prefix}{key:#x}>")
-            snap.attrs = dict(ns)
-            self.spent += CONTAINER_COST + len(snap.repr)
-            out.append(snap)
+        reprs = [f"{prefix}{key:#x}>" for key in ids]
+        out = list(map(ObjectSnapshot, repeat(info.module), repeat(info.qualname), reprs,
+                       map(dict, namespaces)))
+        self.memo.update(zip(ids, out))
+        self.spent += len(out) * CONTAINER_COST + sum(map(len, reprs))
         return out
 
     def _copy_pairs(self, value: dict, depth: int, out: dict) -> dict:
