@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# The servers under test stop on Ctrl-C (SIGINT), as a user stops them. A suite
+# started as a background job of a shell without job control inherits SIGINT
+# ignored, and so would every child it starts: a child of a process that handles
+# the signal starts with the default instead.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 CRASHES = Path(__file__).parent / "crashes"
 

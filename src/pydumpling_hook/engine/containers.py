@@ -106,7 +106,7 @@ class Containers:
         spent = self.spent
         prefix = f"<{info.module}.{info.qualname} object at "
         if not self._scalars_fast([v for ns in namespaces for v in ns.values()]) or (
-                self.spent + len(items) * (CONTAINER_COST + len(prefix) + 16) > self.stop_at):
+                self.spent + len(items) * (CONTAINER_COST + len(prefix) + 16) >= self.stop_at):
             self.spent = spent
             return None
         reprs = [f"{prefix}{key:#x}>" for key in ids]
