@@ -23,6 +23,7 @@ import json
 import os
 import re
 import resource
+import signal
 import statistics
 import struct
 import subprocess
@@ -109,13 +110,19 @@ def fetch(port: int, token: str) -> float:
     return time.perf_counter() - start
 
 
+def _ctrl_c_stops() -> None:
+    """The server is stopped with Ctrl-C, as a user stops it; a benchmark run as a
+    background job of a shell inherits SIGINT ignored, which would make it hang."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def bench_serve(directory: Path, rounds: int) -> dict:
     """Each round starts a server: its first page is cold (imports, templates), the next warm."""
     first, later, first_cpu, later_cpu = [], [], [], []
     for _ in range(rounds):
         server = subprocess.Popen([sys.executable, "-m", "pydumpling_hook", "--serve",
                                    str(directory), "--port", "0"], stderr=subprocess.PIPE,
-                                  text=True)
+                                  text=True, preexec_fn=_ctrl_c_stops)
         try:
             match = re.search(r"127\.0\.0\.1:(\d+)/\?token=(\S+)", server.stderr.readline())
             port, token = int(match.group(1)), match.group(2)
