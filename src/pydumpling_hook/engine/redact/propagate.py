@@ -210,4 +210,3 @@ class Sweep:
             for key in ("locals", "globals"):
                 if frame.get(key):
                     frame[key] = self.value(frame[key])
-
