@@ -271,6 +271,20 @@ def test_predecessor_debug_form(readme_dump: Path) -> None:
     assert "(Pdb) 1\n" in result.stdout and "(Pdb) 4\n" in result.stdout
 
 
+def test_json_keys_after_the_string_budget_stay_apart() -> None:
+    """Past the export's string budget short keys are still whole (two cut alike would
+    merge their entries) and a long key is cut visibly."""
+    from pydumpling_hook.loader.export import MAX_CHARS, to_jsonable
+
+    out = to_jsonable({"big": "x" * (MAX_CHARS + 10),
+                       "after": {"a": 1, "b": 2, "k" * 500: 3, "m" * 500: 4}})
+    after = out["after"]
+    assert after["a"] == 1 and after["b"] == 2 and len(after) == 4
+    long_keys = sorted(k for k in after if len(k) > 1)
+    assert long_keys[0].startswith("k" * 100) and "400 more characters" in long_keys[0]
+    assert long_keys[1].startswith("m" * 100)
+
+
 def test_json_conversion_rules() -> None:
     from pydumpling_hook.dumpformat import model
     from pydumpling_hook.loader.export import to_jsonable

@@ -48,6 +48,9 @@ indentation): about half a second of work, and some 10 MB of output, at most."""
 MAX_CHARS = 32 << 20
 """Characters of strings written in all; the rest of each string is cut visibly."""
 REPR_LIMIT = 10_000
+KEY_ALWAYS = 100
+"""Dict keys up to this length are written whole even when the string budget is spent:
+they tell the entries apart, and keys cut alike would merge two entries into one."""
 _UNIT = "items (export budget)"
 
 
@@ -195,12 +198,12 @@ class _Converter:
         behind the keys of thousands of objects is written out once, not every time)."""
         if not isinstance(key, str):
             return self._repr(key)
-        left = max(self.max_chars - self.chars, 0)
-        self.chars += min(len(key), left)
-        if len(key) <= left:
+        keep = max(self.max_chars - self.chars, KEY_ALWAYS)
+        self.chars += min(len(key), keep)
+        if len(key) <= keep:
             return str(key)
         self.cut = True
-        kept = int(min(left, REPR_LIMIT))
+        kept = int(min(keep, REPR_LIMIT))
         return f"{key[:kept]}<… {len(key) - kept:,} more characters (export budget)>"
 
 

@@ -84,7 +84,10 @@ class Site:
         if is_remote(location):
             key: Tuple[Any, ...] = (location,)
         else:
-            info = os.stat(location)
+            try:
+                info = os.stat(location)
+            except OSError as exc:  # removed or replaced since the page listed it
+                raise DumpError(f"{location}: {exc.strerror or exc}") from None
             key = (location, info.st_size, info.st_mtime_ns)
         if key not in self.fetched:
             self.fetched[key] = fetch(location, self.identity)
