@@ -9,6 +9,8 @@ removing a class here is a format change (see ``docs/FORMAT.md``).
 
 from __future__ import annotations
 
+from itertools import chain
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
     from typing import Any
@@ -201,6 +203,46 @@ class ObjectSnapshot:
     def __repr__(self) -> str:
         return self.repr
 
+
+PACKED_DICT = "builtins.dict"
+"""The ``Value`` kind of a dict of strings packed into one text (``pack_dict``)."""
+PACK_AT_LEAST = 16
+"""Smaller dicts are written as they are: packing saves nothing on a few entries."""
+SEP = "\x00"
+
+
+def pack_dict(entries: dict) -> Value | None:
+    """``entries`` as one ``Value(PACKED_DICT, text)`` when all its keys and values are
+    exact ``str`` without a NUL, and there are at least ``PACK_AT_LEAST``; else None.
+
+    The text is the keys and values, alternating, joined by NUL. A dict of headers or
+    settings is the commonest big thing in a web app's frames; as one string its 400
+    entries cost the loader one opcode instead of 1,600 (each string and its memo
+    entry, pickled, walked and unpickled one by one), and ``unpack_dict`` splits it
+    back in C. Every check and the join run in C as well.
+    """
+    if len(entries) < PACK_AT_LEAST or set(map(type, entries)) != _STR or set(
+            map(type, entries.values())) != _STR:
+        return None
+    text = SEP.join(chain.from_iterable(entries.items()))
+    if text.count(SEP) != 2 * len(entries) - 1:
+        return None  # a key or value holds a NUL itself
+    return Value(PACKED_DICT, text)
+
+
+def unpack_dict(text: Any, limit: int) -> dict:
+    """The dict ``pack_dict`` packed into ``text``; ValueError when ``text`` is not
+    such a text or would make more than ``limit`` strings."""
+    if type(text) is not str:
+        raise ValueError("not a text")
+    parts = text.count(SEP) + 1
+    if parts % 2 or parts > limit:
+        raise ValueError("not keys and values" if parts % 2 else "too many strings")
+    split = text.split(SEP)
+    return dict(zip(split[::2], split[1::2]))
+
+
+_STR = {str}
 
 SAFE_TYPES = {
     cls.__name__: cls for cls in (Cut, Redacted, TruncatedStr, TruncatedBytes, ObjectSnapshot,

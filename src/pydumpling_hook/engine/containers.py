@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from itertools import islice, repeat
 
-from ..dumpformat.model import CutContainer, ObjectSnapshot
+from ..dumpformat.model import PACK_AT_LEAST, CutContainer, ObjectSnapshot, pack_dict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -218,7 +218,12 @@ class Containers:
                                      depth)
         self.spent += CONTAINER_COST
         self.memo[id(value)] = out = {}
-        return self._copy_pairs(value, depth, out)
+        self._copy_pairs(value, depth, out)
+        packed = pack_dict(out) if total >= PACK_AT_LEAST else None
+        if packed is None:
+            return out
+        self.memo[id(value)] = packed  # only strings in it: nothing reached it meanwhile
+        return packed
 
     def _base_items(self, value: Any, info: Any, depth: int) -> Any:
         """The copied content of a builtin container's subclass (a list or dict subclass

@@ -148,6 +148,11 @@ def _deque(data: Any) -> collections.deque:
     return collections.deque(content, None if maxlen is None else _int(maxlen, 0, 1 << 62))
 
 
+def _bad_packed_dict(data: Any) -> dict:
+    """Reached only for a packed dict that ``dumpfile`` could not unpack."""
+    raise ValueError("not keys and values, or over the strings of one dump")
+
+
 def _chainmap(data: Any) -> collections.ChainMap:
     if type(data) is not list or len(data) > MAX_FIELDS:
         raise TypeError("not a list of maps")
@@ -251,6 +256,7 @@ BUILDERS: Dict[str, Callable[[Any], Any]] = {
        for n in ("IPv4Address", "IPv6Address", "IPv4Network", "IPv6Network", "IPv4Interface",
                  "IPv6Interface")},
     "builtins.range": _range,
+    "builtins.dict": _bad_packed_dict,
     "collections.OrderedDict": lambda d: collections.OrderedDict(_dict(d)),
     "collections.Counter": lambda d: collections.Counter(_dict(d)),
     "collections.defaultdict": _defaultdict,

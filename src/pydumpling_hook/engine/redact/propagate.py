@@ -16,12 +16,14 @@ become known secrets: they would hide half the dump.
 from __future__ import annotations
 
 from ...dumpformat.model import (
+    PACKED_DICT,
     CutContainer,
     ObjectSnapshot,
     Redacted,
     TruncatedBytes,
     TruncatedStr,
     Value,
+    unpack_dict,
 )
 from .values import mask, merge
 
@@ -176,6 +178,12 @@ class Sweep:
             self.seen[key] = value
             value.head = self.value(value.head)
             value.tail = self.value(value.tail)
+        elif kind is Value and value.kind == PACKED_DICT:
+            # Masked inside the packed text, a secret's entry would load as a plain str
+            # that is not the value: unpacked, it becomes a ``Redacted`` like any other.
+            self.seen[key] = value
+            if self.known.spans(value.data):
+                self.seen[key] = value = self.value(unpack_dict(value.data, len(value.data) + 1))
         elif kind is Value:
             # A rebuilt type's data holding a secret may no longer rebuild: the loader
             # then shows a snapshot saying so, which is the right trade.
