@@ -14,6 +14,7 @@ import pytest
 from conftest import clean_env, run_python
 
 from pydumpling_hook import config
+from pydumpling_hook.dumpformat import model, packed
 from pydumpling_hook.engine import process
 from pydumpling_hook.engine.copier import Copier
 from pydumpling_hook.engine.redact import Redactor
@@ -78,6 +79,8 @@ class Other(Row):
 def _shape(value):
     """A copy as comparable data: snapshots by names, repr, attributes and note."""
     kind = type(value).__name__
+    if kind == "RecordTable":
+        return _shape(packed.unpack_records(value.data, model.ObjectSnapshot, 10**9))
     if kind == "ObjectSnapshot":
         return (value.module, value.qualname, value.repr, _shape(value.attrs), value.note)
     if kind == "Redacted":

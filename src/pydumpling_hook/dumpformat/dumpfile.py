@@ -59,10 +59,6 @@ _CALLABLES = {
     ("builtins", "Ellipsis"): "constant", ("builtins", "NotImplemented"): "constant",
 }
 """What the pre-walk (``prewalk.walk``) lets a pickle name, and what each one is."""
-MAX_UNPACKED = 4_000_000
-"""Strings the packed dicts of one body may make, as many as the values the pre-walk
-allows (``prewalk.MAX_ITEMS``): a packed text of NULs would make one per byte
-behind the walk's back."""
 MAX_SKIP = 1 << 40
 """Longest section a reader skips over; a longer one is a corrupt length, not data."""
 
@@ -313,31 +309,10 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError("persistent ids are not part of the format")
 
 
-class _Unpacking:
-    """Turns the packed dicts of one body (``model.pack_dict``) back into dicts, so that
-    no reader above this module sees the packing, and passes every other ``Value`` on.
-
-    At most ``MAX_UNPACKED`` strings in all. A text that does not unpack is passed on as
-    it is, for the loader to show as not rebuilt.
-    """
-
-    def __init__(self, make_value: Callable) -> None:
-        self.make_value = make_value
-        self.left = MAX_UNPACKED
-
-    def __call__(self, kind: Any = "", data: Any = None) -> Any:
-        if type(kind) is str and kind == model.PACKED_DICT:
-            try:
-                entries = model.unpack_dict(data, self.left)
-            except ValueError:
-                return self.make_value(kind, data)
-            self.left -= 2 * len(entries)
-            return entries
-        return self.make_value(kind, data)
-
-
 def read_body(path: str, classes: Mapping[str, Callable] | None = None) -> dict:
     """Load the safe body. ``classes`` replaces model types by loader factories."""
+    from .packed import Unpacking
+
     raw = _read_section(path, "snapshot")
     if raw is None:
         if read_header(path)["format"] == SEALED_FORMAT:
@@ -347,7 +322,7 @@ def read_body(path: str, classes: Mapping[str, Callable] | None = None) -> dict:
     allowed = dict(model.SAFE_TYPES)
     if classes:
         allowed.update({k: v for k, v in classes.items() if k in allowed})
-    allowed["Value"] = _Unpacking(allowed["Value"])
+    allowed["Value"] = Unpacking(allowed["Value"], allowed["ObjectSnapshot"])
     try:
         body = _SafeUnpickler(raw, allowed).load()
     except MemoryError:

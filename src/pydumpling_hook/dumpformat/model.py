@@ -206,6 +206,14 @@ class ObjectSnapshot:
 
 PACKED_DICT = "builtins.dict"
 """The ``Value`` kind of a dict of strings packed into one text (``pack_dict``)."""
+RECORDS = "records"
+"""The ``Value`` kind of a list, or a dict's values, of objects of one plain type with
+the same attribute names, written as one table: ``(module, qualname, names, ids,
+values, keys, shared)``. Row ``i`` is the object whose default repr shows ``ids[i]``,
+its attributes ``names`` with the values ``values[i * len(names):][:len(names)]``;
+``keys`` is None for a list, else the dict's keys in order; ``shared`` maps a row
+number to the ``ObjectSnapshot`` that stands for that row where the object is also
+referenced from elsewhere, so that it keeps its identity."""
 PACK_AT_LEAST = 16
 """Smaller dicts are written as they are: packing saves nothing on a few entries."""
 SEP = "\x00"
@@ -218,8 +226,8 @@ def pack_dict(entries: dict) -> Value | None:
     The text is the keys and values, alternating, joined by NUL. A dict of headers or
     settings is the commonest big thing in a web app's frames; as one string its 400
     entries cost the loader one opcode instead of 1,600 (each string and its memo
-    entry, pickled, walked and unpickled one by one), and ``unpack_dict`` splits it
-    back in C. Every check and the join run in C as well.
+    entry, pickled, walked and unpickled one by one), and ``packed.unpack_dict``
+    splits it back in C. Every check and the join run in C as well.
     """
     if len(entries) < PACK_AT_LEAST or set(map(type, entries)) != _STR or set(
             map(type, entries.values())) != _STR:
@@ -228,18 +236,6 @@ def pack_dict(entries: dict) -> Value | None:
     if text.count(SEP) != 2 * len(entries) - 1:
         return None  # a key or value holds a NUL itself
     return Value(PACKED_DICT, text)
-
-
-def unpack_dict(text: Any, limit: int) -> dict:
-    """The dict ``pack_dict`` packed into ``text``; ValueError when ``text`` is not
-    such a text or would make more than ``limit`` strings."""
-    if type(text) is not str:
-        raise ValueError("not a text")
-    parts = text.count(SEP) + 1
-    if parts % 2 or parts > limit:
-        raise ValueError("not keys and values" if parts % 2 else "too many strings")
-    split = text.split(SEP)
-    return dict(zip(split[::2], split[1::2]))
 
 
 _STR = {str}

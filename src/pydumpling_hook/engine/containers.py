@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from itertools import islice, repeat
 
-from ..dumpformat.model import PACK_AT_LEAST, CutContainer, ObjectSnapshot, pack_dict
+from ..dumpformat.model import (
+    PACK_AT_LEAST,
+    RECORDS,
+    CutContainer,
+    ObjectSnapshot,
+    Value,
+    pack_dict,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -66,24 +73,28 @@ class Containers:
         self.spent += sum(lengths) + SCALAR_COST * len(items)
         return True
 
-    def _copy_items(self, items: list, depth: int) -> list:
+    def _copy_items(self, items: list, depth: int, table: Any = False) -> Any:
         """Copies of ``items``; ``items`` itself when all may be kept as they are, so the
-        caller passes a fresh list or copies the result."""
+        caller passes a fresh list or copies the result. With ``table`` (True for the
+        items of a list, the keys for a dict's values), records may come back as one
+        ``RecordTable`` that stands for the whole list or dict."""
         if self._scalars_fast(items):
             return items
-        records = self._records(items, depth)
+        records = self._records(items, depth, table)
         if records is not None:
             return records
         return [self.copy(item, depth + 1) for item in items]
 
-    def _records(self, items: list, depth: int) -> list | None:
+    def _records(self, items: list, depth: int, table: Any = False) -> Any:
         """Snapshots of ``items`` when all are distinct, not yet copied records of one
         plain type (``TypeInfo.plain``) with the same attribute names and only kept-as-is
-        scalars in them, and the budget has room for all; else None.
+        scalars in them, and the budget has room for all; else None. With ``table``
+        (see ``_copy_items``), one ``RecordTable`` of them.
 
         A list or dict of an application's objects (rows, items of a catalogue) is the
         commonest big thing in a frame: here their names and texts are checked once for
-        all of them, with C-speed passes, instead of once per object."""
+        all of them, with C-speed passes, instead of once per object, and as a table
+        they pickle as a few flat lists instead of an object each."""
         if len(items) < RECORDS_AT_LEAST or depth + 1 >= self.depth_limit:
             return None
         kinds = set(map(type, items))
@@ -105,10 +116,17 @@ class Containers:
             return None
         spent = self.spent
         prefix = f"<{info.module}.{info.qualname} object at "
-        if not self._scalars_fast([v for ns in namespaces for v in ns.values()]) or (
+        values = [v for ns in namespaces for v in ns.values()]
+        if not self._scalars_fast(values) or (
                 self.spent + len(items) * (CONTAINER_COST + len(prefix) + 16) >= self.stop_at):
             self.spent = spent
             return None
+        if table is not False:
+            out = RecordTable(info, names, ids, values, None if table is True else table)
+            self.memo.update(zip(ids, repeat(out.rows)))
+            self.spent += len(ids) * (CONTAINER_COST + len(prefix) + 1) + sum(
+                map(len, map(hex, ids)))
+            return out
         reprs = [f"{prefix}{key:#x}>" for key in ids]
         out = list(map(ObjectSnapshot, repeat(info.module), repeat(info.qualname), reprs,
                        map(dict, namespaces)))
@@ -123,7 +141,10 @@ class Containers:
         redactor = self.redactor
         secret = redactor.any_secret_name(keys)
         if not secret and self._scalars_fast(keys):
-            out.update(zip(keys, self._copy_items(list(value.values()), depth)))
+            copied = self._copy_items(list(value.values()), depth, keys)
+            if type(copied) is RecordTable:
+                return copied
+            out.update(zip(keys, copied))
             return out
         for key, item in value.items():
             if secret and redactor.secret_name(key):
@@ -141,14 +162,15 @@ class Containers:
         ``head`` and ``tail`` that ``split`` chose: a plain list when nothing was left out,
         else a ``CutContainer`` that knows the true length. ``head`` and ``tail`` must be
         fresh lists."""
+        table = kind == "list"  # not a tuple's: a namedtuple's items are redacted by name
         if len(head) + len(tail) >= total:
-            return self._copy_items(head + tail if tail else head, depth)
+            return self._copy_items(head + tail if tail else head, depth, table)
         cut = CutContainer(kind, total)
         self.memo[id(owner)] = cut  # made before its items, so a cycle through it closes
         self.spent += CONTAINER_COST
         self.cuts += 1
-        cut.head = self._copy_items(head, depth)
-        cut.tail = self._copy_items(tail, depth) if tail else []
+        cut.head = self._copy_items(head, depth, table)
+        cut.tail = self._copy_items(tail, depth, table) if tail else []
         return cut
 
     def copy_entries(self, kind: str, owner: Any, total: int, head: dict, tail: dict,
@@ -177,7 +199,11 @@ class Containers:
         self.spent += CONTAINER_COST
         hide = self.redactor.secret_pair(value) if 2 <= total <= 3 else -1
         if hide < 0:
-            out.extend(self._copy_items(value, depth))
+            copied = self._copy_items(value, depth, True)
+            if type(copied) is RecordTable:
+                self.memo[id(value)] = copied
+                return copied
+            out.extend(copied)
         else:
             out.extend([self.redact("structure", item) if i == hide else self.copy(item, depth + 1)
                         for i, item in enumerate(value)])
@@ -218,12 +244,13 @@ class Containers:
                                      depth)
         self.spent += CONTAINER_COST
         self.memo[id(value)] = out = {}
-        self._copy_pairs(value, depth, out)
-        packed = pack_dict(out) if total >= PACK_AT_LEAST else None
-        if packed is None:
-            return out
-        self.memo[id(value)] = packed  # only strings in it: nothing reached it meanwhile
-        return packed
+        copied = self._copy_pairs(value, depth, out)
+        if copied is out and total >= PACK_AT_LEAST:
+            copied = pack_dict(out) or out
+        if copied is not out:
+            # Only strings or records in it: nothing reached the dict meanwhile.
+            self.memo[id(value)] = copied
+        return copied
 
     def _base_items(self, value: Any, info: Any, depth: int) -> Any:
         """The copied content of a builtin container's subclass (a list or dict subclass
@@ -246,6 +273,51 @@ class Containers:
             return self.copy_items(base.__name__, value, total, head, end, depth)
         except Exception:
             return None
+
+
+class RecordTable(Value):
+    """Capture's side of a ``model.RECORDS`` table: pickles as that ``model.Value``.
+
+    The memo holds ``rows`` for each object of the table. An object met again
+    elsewhere (a local that is one of the rows) gets its snapshot from ``row``,
+    which also lists it in the table's ``shared``, so that both places load as
+    one object, as they were one in the process.
+    """
+
+    __slots__ = ("rows", "_position")
+
+    def __init__(self, info: Any, names: list, ids: list, values: list,
+                 keys: list | None) -> None:
+        super().__init__(RECORDS, (info.module, info.qualname, tuple(names), ids, values,
+                                   keys, {}))
+        self.rows = TableRows(self)
+        self._position: dict | None = None
+
+    def __reduce__(self) -> tuple:
+        return (Value, (self.kind, self.data))
+
+    def row(self, key: int) -> ObjectSnapshot:
+        """The snapshot of the object whose ``id`` is ``key``."""
+        module, qualname, names, ids, values, _, shared = self.data
+        if self._position is None:
+            self._position = dict(zip(ids, range(len(ids))))
+        row = self._position[key]
+        snap = shared.get(row)
+        if snap is None:
+            start = row * len(names)
+            snap = shared[row] = ObjectSnapshot(
+                module, qualname, f"<{module}.{qualname} object at {key:#x}>",
+                dict(zip(names, values[start:start + len(names)])))
+        return snap
+
+
+class TableRows:
+    """What the memo holds for every object copied into a ``RecordTable``."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: RecordTable) -> None:
+        self.table = table
 
 
 def dict_ends(items: Any, keep: int, tail: int) -> tuple[dict, dict]:

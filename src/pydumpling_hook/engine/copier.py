@@ -25,7 +25,14 @@ from __future__ import annotations
 from types import FunctionType, MethodType, ModuleType
 
 from ..dumpformat.model import ObjectSnapshot, Redacted, TruncatedBytes, TruncatedStr, Value
-from .containers import ATOMIC, CONTAINER_COST, KEEP_ALWAYS, SCALAR_COST, Containers
+from .containers import (
+    ATOMIC,
+    CONTAINER_COST,
+    KEEP_ALWAYS,
+    SCALAR_COST,
+    Containers,
+    TableRows,
+)
 from .redact import Redactor
 from .typeinfo import TypeInfo, type_attr
 
@@ -125,7 +132,7 @@ class Copier(Containers):
         key = id(value)
         seen = self.memo.get(key)
         if seen is not None:
-            return seen
+            return seen if type(seen) is not TableRows else seen.table.row(key)
         if depth >= self.depth_limit:
             return self._summary(value, "deeper than the depth budget")
         if cls is list:

@@ -148,9 +148,9 @@ def _deque(data: Any) -> collections.deque:
     return collections.deque(content, None if maxlen is None else _int(maxlen, 0, 1 << 62))
 
 
-def _bad_packed_dict(data: Any) -> dict:
-    """Reached only for a packed dict that ``dumpfile`` could not unpack."""
-    raise ValueError("not keys and values, or over the strings of one dump")
+def _not_unpacked(data: Any) -> Any:
+    """Reached only for packed data that ``dumpformat.packed`` could not unpack."""
+    raise ValueError("packed data that does not unpack, or over the values of one dump")
 
 
 def _chainmap(data: Any) -> collections.ChainMap:
@@ -256,7 +256,8 @@ BUILDERS: Dict[str, Callable[[Any], Any]] = {
        for n in ("IPv4Address", "IPv6Address", "IPv4Network", "IPv6Network", "IPv4Interface",
                  "IPv6Interface")},
     "builtins.range": _range,
-    "builtins.dict": _bad_packed_dict,
+    "builtins.dict": _not_unpacked,
+    "records": _not_unpacked,
     "collections.OrderedDict": lambda d: collections.OrderedDict(_dict(d)),
     "collections.Counter": lambda d: collections.Counter(_dict(d)),
     "collections.defaultdict": _defaultdict,

@@ -23,7 +23,6 @@ from ...dumpformat.model import (
     TruncatedBytes,
     TruncatedStr,
     Value,
-    unpack_dict,
 )
 from .values import mask, merge
 
@@ -183,8 +182,10 @@ class Sweep:
             # that is not the value: unpacked, it becomes a ``Redacted`` like any other.
             self.seen[key] = value
             if self.known.spans(value.data):
+                from ...dumpformat.packed import unpack_dict
+
                 self.seen[key] = value = self.value(unpack_dict(value.data, len(value.data) + 1))
-        elif kind is Value:
+        elif isinstance(value, Value):  # a record table too (``RecordTable``)
             # A rebuilt type's data holding a secret may no longer rebuild: the loader
             # then shows a snapshot saying so, which is the right trade.
             self.seen[key] = value
