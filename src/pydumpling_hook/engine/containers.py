@@ -9,7 +9,7 @@ a ``model.CutContainer`` that knows its true length.
 
 from __future__ import annotations
 
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 
 from ..dumpformat.model import (
     PACK_AT_LEAST,
@@ -116,7 +116,7 @@ class Containers:
             return None
         spent = self.spent
         prefix = f"<{info.module}.{info.qualname} object at "
-        values = [v for ns in namespaces for v in ns.values()]
+        values = list(chain.from_iterable(map(dict.values, namespaces)))
         if not self._scalars_fast(values) or (
                 self.spent + len(items) * (CONTAINER_COST + len(prefix) + 16) >= self.stop_at):
             self.spent = spent
