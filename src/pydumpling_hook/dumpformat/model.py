@@ -217,6 +217,7 @@ referenced from elsewhere, so that it keeps its identity."""
 PACK_AT_LEAST = 16
 """Smaller dicts are written as they are: packing saves nothing on a few entries."""
 SEP = "\x00"
+_STR = {str}
 
 
 def pack_dict(entries: dict) -> Value | None:
@@ -237,8 +238,6 @@ def pack_dict(entries: dict) -> Value | None:
         return None  # a key or value holds a NUL itself
     return Value(PACKED_DICT, text)
 
-
-_STR = {str}
 
 SAFE_TYPES = {
     cls.__name__: cls for cls in (Cut, Redacted, TruncatedStr, TruncatedBytes, ObjectSnapshot,
