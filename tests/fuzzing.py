@@ -30,8 +30,9 @@ from pydumpling_hook.dumpformat import dumpfile, model
 
 PREFIX = len(dumpfile.MAGIC) + 4
 CRASHES = Path(__file__).resolve().parent / "crashes"
-SEED_SCRIPTS = ("readme.py", "chains.py", "thread.py")
-"""A README-style crash (dumped with originals), a chained exception, a thread crash."""
+SEED_SCRIPTS = ("readme.py", "chains.py", "thread.py", "packed.py")
+"""A README-style crash (dumped with originals), a chained exception, a thread crash,
+and a crash whose locals are packed dicts and record tables."""
 
 
 class Case(NamedTuple):
