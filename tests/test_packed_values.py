@@ -252,6 +252,33 @@ def test_json_shows_table_rows_as_objects(table_dump: Path) -> None:
     assert rows[3]["attrs"] == {"sku": "sku-3", "price": 0.75, "stock": 3}
 
 
+def test_mappings_of_records_keep_their_type(crash) -> None:
+    """An OrderedDict or Counter of records is rebuilt as one, not as a plain dict of a
+    table; and a second reference to it is the same object, not a placeholder."""
+    result, dumps = crash("""
+        import collections
+        class Row:
+            def __init__(self, i):
+                self.i = i
+        def handler():
+            ordered = collections.OrderedDict((f"k{i}", Row(i)) for i in range(12))
+            again = ordered
+            class Sub(dict):
+                pass
+            sub = Sub((f"s{i}", Row(i)) for i in range(12))
+            raise ValueError("boom")
+        handler()
+    """)
+    (dump,) = dumps
+    tb = load(str(dump)).traceback()
+    while tb.tb_frame.f_code.co_name != "handler":
+        tb = tb.tb_next
+    names = tb.tb_frame.f_locals
+    assert type(names["ordered"]).__name__ == "OrderedDict"
+    assert names["again"] is names["ordered"] and names["ordered"]["k3"].i == 3
+    assert len(names["sub"]) == 12 and names["sub"]["s4"].i == 4
+
+
 def test_a_secret_learned_later_is_hidden_inside_a_table(crash) -> None:
     result, dumps = crash("""
         class Row:

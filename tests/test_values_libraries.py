@@ -193,6 +193,41 @@ crash()
     assert session.quit() == 0
 
 
+def test_a_secret_column_among_object_columns_is_redacted(make_dump, tmp_path):
+    """Rows of nine plain objects of one type would be copied as one record table: the
+    secret column's cells must still be hidden, and the others kept."""
+    source = """\
+import pandas as pd
+
+
+class Cell:
+    def __init__(self, text):
+        self.text = text
+
+
+def make_columns():
+    columns = {f"c{i}": [Cell(f"r{r}c{i}") for r in range(2)] for i in range(8)}
+    columns["password"] = [Cell("hunter2hunter2"), Cell("s3cr3t-s3cr3t")]
+    return columns
+
+
+def crash():
+    users = pd.DataFrame(make_columns())  # its cells are nowhere else in the frame
+    1 / 0
+
+
+crash()
+"""
+    dump = make_dump(source)
+    assert b"hunter2hunter2" not in dump.read_bytes()
+    session = open_session(dump, tmp_path, "pdb")
+    table = session.run("p users").strip().splitlines()
+    assert session.quit() == 0
+    assert len(table) == 3 and table[0].split()[-1] == "password", table
+    for row in table[1:]:
+        assert row.count("<__main__.Cell object at 0x") == 8 and row.endswith("<redacted>")
+
+
 def test_records_show_their_fields(make_dump, tmp_path):
     session = open_session(make_dump(RECORDS), tmp_path, "pdb")
     run = session.run

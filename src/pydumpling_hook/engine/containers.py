@@ -134,14 +134,15 @@ class Containers:
         self.spent += len(out) * CONTAINER_COST + sum(map(len, reprs))
         return out
 
-    def _copy_pairs(self, value: dict, depth: int, out: dict) -> dict:
+    def _copy_pairs(self, value: dict, depth: int, out: dict, table: bool = False) -> Any:
         """Copies of a plain dict's entries into ``out``, hiding the values under
-        secret-looking keys."""
+        secret-looking keys; with ``table``, a ``RecordTable`` instead when the values
+        are records. Not for a handler's mapping: a table loads as a plain dict."""
         keys = list(value)
         redactor = self.redactor
         secret = redactor.any_secret_name(keys)
         if not secret and self._scalars_fast(keys):
-            copied = self._copy_items(list(value.values()), depth, keys)
+            copied = self._copy_items(list(value.values()), depth, keys if table else False)
             if type(copied) is RecordTable:
                 return copied
             out.update(zip(keys, copied))
@@ -176,16 +177,17 @@ class Containers:
     def copy_entries(self, kind: str, owner: Any, total: int, head: dict, tail: dict,
                      depth: int) -> Any:
         """``copy_items`` for mappings: ``head`` and ``tail`` are plain dicts."""
+        table = kind == "dict"
         if len(head) + len(tail) >= total:
             if tail:
                 head.update(tail)
-            return self._copy_pairs(head, depth, {})
+            return self._copy_pairs(head, depth, {}, table)
         cut = CutContainer(kind, total)
         self.memo[id(owner)] = cut
         self.spent += CONTAINER_COST
         self.cuts += 1
-        cut.head = self._copy_pairs(head, depth, {})
-        cut.tail = self._copy_pairs(tail, depth, {}) if tail else {}
+        cut.head = self._copy_pairs(head, depth, {}, table)
+        cut.tail = self._copy_pairs(tail, depth, {}, table) if tail else {}
         return cut
 
     def _copy_list(self, value: list, depth: int) -> Any:
@@ -244,7 +246,7 @@ class Containers:
                                      depth)
         self.spent += CONTAINER_COST
         self.memo[id(value)] = out = {}
-        copied = self._copy_pairs(value, depth, out)
+        copied = self._copy_pairs(value, depth, out, True)
         if copied is out and total >= PACK_AT_LEAST:
             copied = pack_dict(out) or out
         if copied is not out:

@@ -60,10 +60,16 @@ def _cells(copier: Any, block: Any, depth: int, secret: Any = ()) -> Any:
     cells = block.to_numpy(dtype=object).tolist()
     if secret is True:
         return [copier.redact("name", item) for item in cells]
-    copies = copier.copy_made(cells, depth + 1)
-    for row, copy in zip(cells, copies) if secret and type(copies) is list else ():
+    # The secret cells are taken out before the copy, which never sees them, and so a
+    # row is never copied whole into a record table that could not take them back.
+    hidden = [[row[i] for i in secret] for row in cells] if secret else ()
+    for row in cells if secret else ():
         for i in secret:
-            copy[i] = copier.redact("name", row[i])
+            row[i] = None
+    copies = copier.copy_made(cells, depth + 1)
+    for kept, copy in zip(hidden, copies) if type(copies) is list else ():
+        for i, item in zip(secret, kept):
+            copy[i] = copier.redact("name", item)
     return copies
 
 
