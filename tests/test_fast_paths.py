@@ -8,6 +8,7 @@ shortcut with the result it stands for.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -82,7 +83,8 @@ def _shape(value):
     if kind == "RecordTable":
         return _shape(packed.unpack_records(value.data, model.ObjectSnapshot, 10**9))
     if kind == "ObjectSnapshot":
-        return (value.module, value.qualname, value.repr, _shape(value.attrs), value.note)
+        return (value.module, value.qualname, value.repr, _shape(value.attrs), value.note,
+                value.fields, tuple(value.attrs or ()))  # the attributes' order too
     if kind == "Redacted":
         return ("redacted", value.rule, value.hint)
     if kind == "CutContainer":
@@ -138,6 +140,35 @@ def test_records_that_need_a_look_are_copied_one_by_one(monkeypatch, case):
     assert batch == slow
     if case.startswith("secret") or case == "environment value":
         assert sum(batch[2].values()) >= 1
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+    label: str = dataclasses.field(default="p", repr=False)
+
+
+@dataclasses.dataclass(init=False)
+class Reordered:
+    """Its instances hold the fields in another order than the class declares."""
+
+    x: int
+    y: int
+
+    def __init__(self, i):
+        self.y, self.x = i, -i
+
+
+@pytest.mark.parametrize("make", [lambda i: Point(i, -i), lambda i: Point(i, -i, f"p{i}"),
+                                  Reordered], ids=["dataclass", "labels", "reordered"])
+def test_dataclass_records_are_tabled_as_they_would_be_one_by_one(monkeypatch, make):
+    points = [make(i) for i in range(30)]
+    value = {"list": points, "by_name": {f"k{i}": p for i, p in enumerate(points[::-1])},
+             "again": points[4]}
+    batch, slow = _both_ways(monkeypatch, value)
+    assert batch == slow
+    assert batch[0]["list"][0][5] == ("x", "y")
 
 
 def test_records_over_the_budget_are_cut_as_one_by_one(monkeypatch):

@@ -243,6 +243,38 @@ def test_every_reader_gets_the_objects_back(table_dump: Path) -> None:
     assert printed.rc == 0 and "<__main__.Row object at 0x" in printed.stdout, printed
 
 
+def test_dataclass_and_attrs_records_are_tables_that_keep_their_fields(crash) -> None:
+    result, dumps = crash("""
+        import dataclasses
+        import attr
+        @dataclasses.dataclass
+        class Point:
+            x: int
+            y: int
+            label: str = dataclasses.field(default="p", repr=False)
+        @attr.s
+        class Pair:
+            a = attr.ib()
+            b = attr.ib(repr=False)
+        def handler():
+            points = [Point(i, -i) for i in range(20)]
+            pairs = {f"p{i}": Pair(i, str(i)) for i in range(10)}
+            raise ValueError("boom")
+        handler()
+    """)
+    (dump,) = dumps
+    stored = handler_locals(pickle.loads(raw_snapshot(dump)))
+    assert stored["points"].kind == model.RECORDS and stored["points"].data[7] == ("x", "y")
+    assert stored["pairs"].kind == model.RECORDS and stored["pairs"].data[7] == ("a",)
+    tb = load(str(dump)).traceback()
+    while tb.tb_frame.f_code.co_name != "handler":
+        tb = tb.tb_next
+    names = tb.tb_frame.f_locals
+    assert [repr(p) for p in names["points"][:2]] == ["Point(x=0, y=0)", "Point(x=1, y=-1)"]
+    assert names["points"][5].label == "p"
+    assert repr(names["pairs"]["p3"]) == "Pair(a=3)" and names["pairs"]["p3"].b == "3"
+
+
 def test_json_shows_table_rows_as_objects(table_dump: Path) -> None:
     result = open_dump(table_dump, "--json")
     assert result.rc == 0, result
@@ -331,8 +363,10 @@ def test_a_well_formed_table_opens(seed: fuzzing.Seed, tmp_path: Path) -> None:
     _table(shared=[]),
     model.Value(model.RECORDS, ("app", "Row")),
     model.Value(model.RECORDS, "table"),
+    model.Value(model.RECORDS, (*_table().data, "a")),
+    model.Value(model.RECORDS, (*_table().data, ("a",), "extra")),
 ], ids=["values", "name type", "no names", "names list", "id type", "keys", "unhashable keys",
-        "module", "shared", "short", "text"])
+        "module", "shared", "short", "text", "fields text", "long"])
 def test_a_table_that_does_not_unpack_is_shown_as_not_rebuilt(
         seed: fuzzing.Seed, tmp_path: Path, table: model.Value) -> None:
     path = with_packed(seed, tmp_path, bad=table)
@@ -340,6 +374,14 @@ def test_a_table_that_does_not_unpack_is_shown_as_not_rebuilt(
     while tb.tb_next:
         tb = tb.tb_next
     assert "records value could not be rebuilt" in repr(tb.tb_frame.f_locals["bad"])
+
+
+def test_a_table_with_fields_opens(seed: fuzzing.Seed, tmp_path: Path) -> None:
+    path = with_packed(seed, tmp_path, good=model.Value(model.RECORDS, (*_table().data, ("a",))))
+    tb = load(str(path)).traceback()
+    while tb.tb_next:
+        tb = tb.tb_next
+    assert [repr(row) for row in tb.tb_frame.f_locals["good"]] == ["Row(a=1)", "Row(a=2)"]
 
 
 def test_table_keys_that_all_hash_alike_are_refused(seed: fuzzing.Seed, tmp_path: Path) -> None:

@@ -213,7 +213,8 @@ values, keys, shared)``. Row ``i`` is the object whose default repr shows ``ids[
 its attributes ``names`` with the values ``values[i * len(names):][:len(names)]``;
 ``keys`` is None for a list, else the dict's keys in order; ``shared`` maps a row
 number to the ``ObjectSnapshot`` that stands for that row where the object is also
-referenced from elsewhere, so that it keeps its identity."""
+referenced from elsewhere, so that it keeps its identity. A table of a dataclass or
+attrs class has an eighth element, the ``fields`` its rows' snapshots name."""
 PACK_AT_LEAST = 16
 """Smaller dicts are written as they are: packing saves nothing on a few entries."""
 SEP = "\x00"

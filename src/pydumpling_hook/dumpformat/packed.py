@@ -42,11 +42,16 @@ def unpack_dict(text: Any, limit: int) -> dict:
 
 def unpack_records(data: Any, snapshot: Callable, limit: int) -> Any:
     """The list or dict of snapshots a ``model.RECORDS`` table stands for, each made by
-    ``snapshot(module, qualname, repr)`` and given its attributes as pickle state would;
+    ``snapshot(module, qualname, repr)`` and given its attributes (and the table's
+    ``fields``, if any) as pickle state would;
     ValueError when ``data`` is not such a table or would make over ``limit`` values."""
-    if type(data) is not tuple or len(data) != 7:
+    if type(data) is not tuple or len(data) not in (7, 8):
         raise ValueError("not a table")
-    module, qualname, names, ids, values, keys, shared = data
+    module, qualname, names, ids, values, keys, shared = data[:7]
+    fields = data[7] if len(data) == 8 else None
+    if fields is not None and (type(fields) is not tuple or len(fields) > MAX_NAMES):
+        raise ValueError("not field names")
+    state = () if fields is None else (fields,)
     if type(module) is not str or type(qualname) is not str or len(module) + len(
             qualname) > MAX_NAME:
         raise ValueError("not a type name")
@@ -69,7 +74,8 @@ def unpack_records(data: Any, snapshot: Callable, limit: int) -> Any:
         if made is None:
             made = snapshot(module, qualname, f"{prefix}{key:#x}>")
             start = row * width
-            made.__setstate__((dict(zip(names, values[start:start + width])), None, None))
+            made.__setstate__((dict(zip(names, values[start:start + width])), None, None,
+                               *state))
         rows.append(made)
     return rows if keys is None else dict(zip(keys, rows))
 

@@ -89,7 +89,9 @@ class Containers:
         """Snapshots of ``items`` when all are distinct, not yet copied records of one
         plain type (``TypeInfo.plain``) with the same attribute names and only kept-as-is
         scalars in them, and the budget has room for all; else None. With ``table``
-        (see ``_copy_items``), one ``RecordTable`` of them.
+        (see ``_copy_items``), one ``RecordTable`` of them, which may also be of a
+        dataclass or attrs class (``TypeInfo.fields``) whose instances hold their fields
+        first, in order, as the long way would put them.
 
         A list or dict of an application's objects (rows, items of a catalogue) is the
         commonest big thing in a frame: here their names and texts are checked once for
@@ -102,7 +104,9 @@ class Containers:
             return None
         info = self.type_info(kinds.pop())
         ids = list(map(id, items))
-        if not info.plain or not self.memo.keys().isdisjoint(ids) or len(set(ids)) < len(ids):
+        fields = info.fields if table is not False else None
+        if not (info.plain or fields) or not self.memo.keys().isdisjoint(ids) or len(
+                set(ids)) < len(ids):
             return None
         try:
             namespaces = list(map(info.dict_descr.__get__, items))
@@ -114,6 +118,12 @@ class Containers:
         names = list(shapes.pop())
         if not names or self.redactor.any_secret_name(names):
             return None
+        if fields is not None:
+            present = set(names)
+            declared = [n for n in fields[0] if n in present]
+            if declared != names[:len(declared)]:
+                return None  # the long way would put the fields first: another order
+            fields = tuple(n for n in fields[1] if n in declared)
         spent = self.spent
         prefix = f"<{info.module}.{info.qualname} object at "
         values = list(chain.from_iterable(map(dict.values, namespaces)))
@@ -122,7 +132,8 @@ class Containers:
             self.spent = spent
             return None
         if table is not False:
-            out = RecordTable(info, names, ids, values, None if table is True else table)
+            out = RecordTable(info, names, ids, values, None if table is True else table,
+                              fields)
             self.memo.update(zip(ids, repeat(out.rows)))
             self.spent += len(ids) * (CONTAINER_COST + len(prefix) + 1) + sum(
                 map(len, map(hex, ids)))
@@ -289,9 +300,9 @@ class RecordTable(Value):
     __slots__ = ("rows", "_position")
 
     def __init__(self, info: Any, names: list, ids: list, values: list,
-                 keys: list | None) -> None:
-        super().__init__(RECORDS, (info.module, info.qualname, tuple(names), ids, values,
-                                   keys, {}))
+                 keys: list | None, fields: tuple | None = None) -> None:
+        data = (info.module, info.qualname, tuple(names), ids, values, keys, {})
+        super().__init__(RECORDS, data if fields is None else (*data, fields))
         self.rows = TableRows(self)
         self._position: dict | None = None
 
@@ -300,7 +311,7 @@ class RecordTable(Value):
 
     def row(self, key: int) -> ObjectSnapshot:
         """The snapshot of the object whose ``id`` is ``key``."""
-        module, qualname, names, ids, values, _, shared = self.data
+        module, qualname, names, ids, values, _, shared = self.data[:7]
         if self._position is None:
             self._position = dict(zip(ids, range(len(ids))))
         row = self._position[key]
@@ -310,6 +321,7 @@ class RecordTable(Value):
             snap = shared[row] = ObjectSnapshot(
                 module, qualname, f"<{module}.{qualname} object at {key:#x}>",
                 dict(zip(names, values[start:start + len(names)])))
+            snap.fields = self.data[7] if len(self.data) > 7 else None
         return snap
 
 

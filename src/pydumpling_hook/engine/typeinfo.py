@@ -35,7 +35,7 @@ class TypeInfo:
     """What we learn once per type: its names, how to reach its attributes, its repr."""
 
     __slots__ = ("module", "qualname", "dict_descr", "slots", "trusted_repr", "base", "handler",
-                 "plain")
+                 "plain", "fields")
 
     def __init__(self, cls: type) -> None:
         self.module = type_attr(cls, "__module__", "?")
@@ -61,9 +61,12 @@ class TypeInfo:
         # An application's record: all it shows is its ``__dict__`` and the default repr
         # (modules, functions and classes have trusted reprs), so many of one type can
         # be copied at once (``Containers.records``).
-        self.plain = (self.handler is None and self.base is None and not self.slots
-                      and self.dict_descr is not None and not self.trusted_repr
-                      and not class_fields(self.module, self.qualname))
+        bare = (self.base is None and not self.slots and self.dict_descr is not None
+                and not self.trusted_repr and not class_fields(self.module, self.qualname))
+        self.plain = bare and self.handler is None
+        # A dataclass or attrs class (without slots) is such a record too, whose
+        # snapshots also name its fields, in order: (all fields, those its repr shows).
+        self.fields = getattr(self.handler, "fields", None) if bare else None
 
 
 def type_attr(cls: Any, name: str, default: Any) -> Any:

@@ -46,7 +46,8 @@ def _record(copier: Any, value: Any, info: Any, depth: int, names: list, shown: 
     return snap
 
 
-def copy_dataclass(copier: Any, value: Any, info: Any, depth: int, own: Any) -> Any:
+def dataclass_fields(own: Any) -> tuple[list, list]:
+    """A dataclass's fields in order, and those its repr shows."""
     names, shown = [], []
     for name, field in own["__dataclass_fields__"].items():
         # ClassVar and InitVar pseudo-fields are not attributes of the instance
@@ -54,13 +55,12 @@ def copy_dataclass(copier: Any, value: Any, info: Any, depth: int, own: Any) -> 
             names.append(name)
             if field.repr:
                 shown.append(name)
-    return _record(copier, value, info, depth, names, shown)
+    return names, shown
 
 
-def copy_attrs(copier: Any, value: Any, info: Any, depth: int, own: Any) -> Any:
+def attrs_fields(own: Any) -> tuple[list, list]:
     fields = own["__attrs_attrs__"]
-    return _record(copier, value, info, depth, [a.name for a in fields],
-                   [a.name for a in fields if a.repr])
+    return [a.name for a in fields], [a.name for a in fields if a.repr]
 
 
 def copy_pydantic(copier: Any, value: Any, info: Any, depth: int, own: Any) -> Any:
@@ -101,10 +101,10 @@ def for_class(cls: type, own: Any) -> Callable[..., Any] | None:
     """The record handler for ``cls``, or None when it only looks like one."""
     if "__dataclass_fields__" in own and type(own["__dataclass_fields__"]) is dict and (
             sys.modules.get("dataclasses") is not None):
-        chosen = copy_dataclass
-    elif "__attrs_attrs__" in own and _is_attrs(own["__attrs_attrs__"]):
-        chosen = copy_attrs
-    elif (type(cls).__module__, type(cls).__qualname__) == PYDANTIC_META and type(
+        return _fielded(*dataclass_fields(own))
+    if "__attrs_attrs__" in own and _is_attrs(own["__attrs_attrs__"]):
+        return _fielded(*attrs_fields(own))
+    if (type(cls).__module__, type(cls).__qualname__) == PYDANTIC_META and type(
             own.get("__pydantic_fields__", own.get("model_fields"))) is dict:
         chosen = copy_pydantic
     elif "_fields" in own and _is_namedtuple(cls, own):
@@ -115,4 +115,18 @@ def for_class(cls: type, own: Any) -> Callable[..., Any] | None:
     def handler(copier: Any, value: Any, info: Any, depth: int) -> Any:
         return chosen(copier, value, info, depth, own)
 
+    return handler
+
+
+def _fielded(names: list, shown: list) -> Callable[..., Any]:
+    """The handler of a dataclass or attrs class, whose fields are read once per class.
+
+    Its ``fields`` attribute tells ``TypeInfo`` that, with nothing but ``__dict__``
+    and these fields, many of its instances may be copied at once into a record
+    table (``Containers._records``), as a plain class's are."""
+
+    def handler(copier: Any, value: Any, info: Any, depth: int) -> Any:
+        return _record(copier, value, info, depth, names, shown)
+
+    handler.fields = (tuple(names), tuple(shown))
     return handler
