@@ -51,9 +51,9 @@ def dataclass_fields(own: Any) -> tuple[list, list]:
     names, shown = [], []
     for name, field in own["__dataclass_fields__"].items():
         # ClassVar and InitVar pseudo-fields are not attributes of the instance
-        if getattr(field._field_type, "name", None) == "_FIELD":
+        if getattr(getattr(field, "_field_type", None), "name", None) == "_FIELD":
             names.append(name)
-            if field.repr:
+            if getattr(field, "repr", True):
                 shown.append(name)
     return names, shown
 
