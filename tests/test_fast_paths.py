@@ -171,6 +171,18 @@ def test_dataclass_records_are_tabled_as_they_would_be_one_by_one(monkeypatch, m
     assert batch[0]["list"][0][5] == ("x", "y")
 
 
+class LooksLikeADataclass:
+    __dataclass_fields__ = {"x": object()}
+
+    def __init__(self, i):
+        self.x = i
+
+
+def test_a_class_that_only_looks_like_a_dataclass_is_still_copied():
+    copy = _shape(_copier().copy([LooksLikeADataclass(i) for i in range(10)]))
+    assert [row[3] for row in copy] == [{"x": i} for i in range(10)]
+
+
 def test_records_over_the_budget_are_cut_as_one_by_one(monkeypatch):
     rows = [Row(i) for i in range(200)]
     budgets = config.Budgets(total=4000)
