@@ -228,6 +228,41 @@ crash()
         assert row.count("<__main__.Cell object at 0x") == 8 and row.endswith("<redacted>")
 
 
+def _found(value, kind, seen=None):
+    """Every instance of ``kind`` in a copy, through lists, tuples, dicts, cuts and values."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return []
+    seen.add(id(value))
+    if isinstance(value, kind):
+        return [value]
+    name = type(value).__name__
+    parts = (value.head + value.tail if name == "CutContainer" else [value.data]
+             if name == "Value" else list(value.values()) if isinstance(value, dict)
+             else value if isinstance(value, (list, tuple)) else [])
+    return [found for part in parts for found in _found(part, kind, seen)]
+
+
+def test_secret_cells_stay_hidden_when_the_budget_cuts_the_rows():
+    """Past the size budget the rows are cut to a few: the kept ones still show
+    ``<redacted>`` in the secret column, never the secret and never a stand-in."""
+    pd = need("pandas")
+    from pydumpling_hook import config
+    from pydumpling_hook.dumpformat.model import Redacted
+    from pydumpling_hook.engine.copier import Copier
+    from pydumpling_hook.engine.redact import Redactor
+
+    frame = pd.DataFrame({"name": [f"n{i}" for i in range(10)],
+                          "password": [f"pw-{i}-abcdefgh" for i in range(10)]})
+    copier = Copier(config.Budgets(), Redactor(True, (), {}))
+    copier.spent = copier.stop_at  # the budget is spent: containers keep 8 items
+    copy = copier.copy(frame)
+    rows = copy.data["rows"]
+    assert type(rows[1]).__name__ == "CutContainer", rows
+    assert "pw-" not in repr(copy.data) and None not in rows[1].head[0]
+    assert len(_found(copy, Redacted)) == len(rows[1].head) + len(rows[2])
+
+
 def test_records_show_their_fields(make_dump, tmp_path):
     session = open_session(make_dump(RECORDS), tmp_path, "pdb")
     run = session.run

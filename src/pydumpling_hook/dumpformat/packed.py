@@ -25,7 +25,9 @@ MAX_NAMES = 10_000
 MAX_NAME = 10_000
 """Characters of a table's module and qualified name together."""
 SAME_HASHES = 32
-"""Keys of a table beyond their distinct hashes, as the pre-walk allows a dict."""
+"""Keys of a table beyond their distinct hashes, as the pre-walk allows a dict
+(``keys.MAX_EQUAL_HASHES``; not imported from there, which would bring ``pickle.py``
+into a crashing process whose sweep unpacks a dict)."""
 
 
 def unpack_dict(text: Any, limit: int) -> dict:

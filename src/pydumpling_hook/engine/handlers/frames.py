@@ -60,17 +60,14 @@ def _cells(copier: Any, block: Any, depth: int, secret: Any = ()) -> Any:
     cells = block.to_numpy(dtype=object).tolist()
     if secret is True:
         return [copier.redact("name", item) for item in cells]
-    # The secret cells are taken out before the copy, which never sees them, and so a
-    # row is never copied whole into a record table that could not take them back.
-    hidden = [[row[i] for i in secret] for row in cells] if secret else ()
+    # The secret cells are hidden before the copy, and the memo gives each ``Redacted``
+    # as its own copy: it stays in place whether the rows are kept whole, cut at the
+    # budget, or (with the secret out) made into a record table.
     for row in cells if secret else ():
         for i in secret:
-            row[i] = None
-    copies = copier.copy_made(cells, depth + 1)
-    for kept, copy in zip(hidden, copies) if type(copies) is list else ():
-        for i, item in zip(secret, kept):
-            copy[i] = copier.redact("name", item)
-    return copies
+            row[i] = hidden = copier.redact("name", row[i])
+            copier.memo[id(hidden)] = hidden
+    return copier.copy_made(cells, depth + 1)
 
 
 def _secret(copier: Any, value: Any, labels: list) -> tuple:
