@@ -263,6 +263,41 @@ def test_secret_cells_stay_hidden_when_the_budget_cuts_the_rows():
     assert len(_found(copy, Redacted)) == len(rows[1].head) + len(rows[2])
 
 
+def test_pydantic_extra_fields_survive_packing(make_dump):
+    """A model's extra fields are copied as a dict, which may be packed (20 strings) or
+    made a record table (10 plain objects): either way they are still its fields."""
+    source = """\
+import pydantic
+
+
+class Item:
+    def __init__(self, i):
+        self.i = i
+
+
+class Hook(pydantic.BaseModel, extra="allow"):
+    name: str
+
+
+def crash():
+    texts = Hook(name="x", **{f"field_{i}": f"v{i}" for i in range(20)})
+    items = Hook(name="y", **{f"item_{i}": Item(i) for i in range(10)})
+    1 / 0
+
+
+crash()
+"""
+    from pydumpling_hook.loader import load
+
+    tb = load(str(make_dump(source))).traceback()
+    while tb.tb_next:
+        tb = tb.tb_next
+    texts, items = tb.tb_frame.f_locals["texts"], tb.tb_frame.f_locals["items"]
+    assert repr(texts).startswith("Hook(name='x', field_0='v0', field_1='v1'")
+    assert texts.field_19 == "v19"
+    assert items.item_9.i == 9 and "item_9=<__main__.Item object at 0x" in repr(items)
+
+
 def test_records_show_their_fields(make_dump, tmp_path):
     session = open_session(make_dump(RECORDS), tmp_path, "pdb")
     run = session.run

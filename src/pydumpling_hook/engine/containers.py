@@ -13,6 +13,7 @@ from itertools import chain, islice, repeat
 
 from ..dumpformat.model import (
     PACK_AT_LEAST,
+    PACKED_DICT,
     RECORDS,
     CutContainer,
     ObjectSnapshot,
@@ -323,6 +324,26 @@ class RecordTable(Value):
                 dict(zip(names, values[start:start + len(names)])))
             snap.fields = self.data[7] if len(self.data) > 7 else None
         return snap
+
+
+    def expanded(self) -> Any:
+        """The list or dict of snapshots this table stands for. Each is listed in
+        ``shared``, so a later reference to the same object is the same snapshot."""
+        rows = list(map(self.row, self.data[3]))
+        keys = self.data[5]
+        return rows if keys is None else dict(zip(keys, rows))
+
+
+def as_entries(copy: Any) -> Any:
+    """A copy as the dict or list it stands for, for a handler that merges its entries
+    into another dict: a packed dict unpacked, a record table expanded."""
+    if type(copy) is RecordTable:
+        return copy.expanded()
+    if type(copy) is Value and copy.kind == PACKED_DICT:
+        from ..dumpformat.packed import unpack_dict
+
+        return unpack_dict(copy.data, len(copy.data) + 1)
+    return copy
 
 
 class TableRows:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import sys
 
+from ..containers import as_entries
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
     from typing import Any, Callable
@@ -30,8 +32,8 @@ def _record(copier: Any, value: Any, info: Any, depth: int, names: list, shown: 
     attrs = snap.attrs
     if snap.note is not None or attrs is None:
         return snap
-    extra = attrs.pop("__pydantic_extra__", None)
-    private = attrs.pop("__pydantic_private__", None)
+    extra = as_entries(attrs.pop("__pydantic_extra__", None))
+    private = as_entries(attrs.pop("__pydantic_private__", None))
     attrs.pop("__pydantic_fields_set__", None)
     ordered = {n: attrs.pop(n) for n in names if n in attrs}
     if type(extra) is dict:  # pydantic shows extra fields after the declared ones
