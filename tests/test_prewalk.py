@@ -12,7 +12,7 @@ import struct
 
 import pytest
 
-from pydumpling_hook.dumpformat import dumpfile, model, prewalk
+from pydumpling_hook.dumpformat import dumpfile, model, prewalk, stackmodel
 from pydumpling_hook.dumpformat.keys import MAX_EQUAL_HASHES
 
 PRIME = (1 << 61) - 1
@@ -140,3 +140,33 @@ def test_state_only_on_snapshots() -> None:
 ])
 def test_what_the_format_never_writes(blob: bytes, words: str) -> None:
     refused(b"\x80\x05" + blob, words)
+
+
+SNAPSHOT_TYPE = b"\x8c\x20pydumpling_hook.dumpformat.model\x8c\x0eObjectSnapshot\x93\x94"
+SNAPSHOT_ARGS = b"\x8c\x03app\x8c\x05Order\x8c\x07<Order>\x87"
+"""``ObjectSnapshot("app", "Order", "<Order>")`` as the pickler writes it (with ``R``):
+the call the walk checks inline, with the type memoized at index 0."""
+
+
+def test_the_inline_snapshot_call_keeps_every_rule(monkeypatch) -> None:
+    walk(b"\x80\x05" + SNAPSHOT_TYPE + SNAPSHOT_ARGS + b"R}b.")
+    again = b"0h\x00" + SNAPSHOT_ARGS + b"R"
+    walk(b"\x80\x05" + SNAPSHOT_TYPE + SNAPSHOT_ARGS + b"R" + again * 9 + b".")
+    monkeypatch.setattr(stackmodel, "MAX_CALLS", 9)
+    refused(b"\x80\x05" + SNAPSHOT_TYPE + SNAPSHOT_ARGS + b"R" + again * 9 + b".",
+            "more than 9 objects")
+    monkeypatch.undo()
+    refused(b"\x80\x05" + SNAPSHOT_TYPE + b"NR.", "not a tuple")
+    refused(b"\x80\x05" + SNAPSHOT_TYPE + b"(" + SNAPSHOT_ARGS + b"R.", "underflow")
+    refused(b"\x80\x05" + SNAPSHOT_TYPE + SNAPSHOT_ARGS + b"R(}b.", "underflow")
+    refused(b"\x80\x05" + SNAPSHOT_ARGS + SNAPSHOT_ARGS + b"R.", "not part of the format")
+
+
+def test_the_inline_small_tuples_keep_every_rule() -> None:
+    walk(b"\x80\x05}N" + b"NN\x87" * 99 + b"Ns.")
+    refused(b"\x80\x05}N" + b"NN\x87" * 101 + b"Ns.", "nested more than 100 deep")
+    refused(b"\x80\x05}N" + b"N\x86" * 101 + b"Ns.", "nested more than 100 deep")
+    refused(b"\x80\x05NN(N\x87.", "underflow")
+    refused(b"\x80\x05N(N\x86.", "underflow")
+    assert pickle.loads(b"\x80\x05NK\x01K\x02\x87K\x03\x86.") == ((None, 1, 2), 3)
+    walk(b"\x80\x05NK\x01K\x02\x87K\x03\x86.")

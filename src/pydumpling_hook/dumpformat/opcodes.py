@@ -54,8 +54,8 @@ for _code, (_arg, _action) in OPCODES.items():
     ARGS[ord(_code)], ACTIONS[ord(_code)] = _arg, _action
 
 # The inline paths of _Walk.run: most opcodes of a real body take one of them.
-(F_SLOW, F_LEAF, F_SHORT, F_LONG, F_MEMOIZE, F_BINGET, F_LONG_BINGET, F_TUPLE2, F_MARK,
- F_SETITEMS) = range(10)
+(F_SLOW, F_LEAF, F_SHORT, F_LONG, F_MEMOIZE, F_BINGET, F_LONG_BINGET, F_TUPLE, F_MARK,
+ F_SETITEMS, F_REDUCE, F_BUILD) = range(12)
 FAST = bytearray(256)
 WIDTHS = bytearray(256)
 for _code in range(256):
@@ -65,7 +65,8 @@ for _code in range(256):
     elif ACTIONS[_code] == LEAF and _arg in (COUNT1, COUNT4):
         FAST[_code] = F_SHORT if _arg == COUNT1 else F_LONG
 FAST[0x94], FAST[ord("h")], FAST[ord("j")] = F_MEMOIZE, F_BINGET, F_LONG_BINGET
-FAST[0x86] = F_TUPLE2
+FAST[0x85] = FAST[0x86] = FAST[0x87] = F_TUPLE  # TUPLE1, TUPLE2, TUPLE3: op - 0x84 items
+FAST[ord("R")], FAST[ord("b")] = F_REDUCE, F_BUILD
 FAST[ord("(")], FAST[ord("u")] = F_MARK, F_SETITEMS
 
 

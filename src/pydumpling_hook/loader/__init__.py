@@ -7,11 +7,16 @@ copies wherever that works.
 
 from __future__ import annotations
 
+from ..dumpformat import packed, prewalk  # noqa: F401 - see below
 from ..dumpformat.dumpfile import DumpError, read_body, read_header, read_originals
 from .debuggers import DEBUGGERS, DebuggerUnavailable
 from .dump import Dump, TargetNotFound, apply_originals
 from .factories import factories
 from .inputs import fetch
+
+# ``dumpfile`` imports the pre-walk and the unpacking when it first reads a body,
+# because a crashing process writes with it and never reads. Every ``load`` reads
+# one, so the loader imports them with itself, and a first load costs what the others do.
 
 __all__ = ["DEBUGGERS", "DebuggerUnavailable", "Dump", "DumpError", "TargetNotFound", "load"]
 
