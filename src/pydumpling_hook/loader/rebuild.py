@@ -32,9 +32,10 @@ import inspect
 import reprlib
 import sys
 import types
+from collections.abc import Mapping  # typing.Mapping is 10x slower in isinstance
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Mapping
+from typing import Any
 
 from .records import MAX_NAMES, MAX_REBUILT_FRAMES, line, positions
 from .text import bounded_repr, terminal

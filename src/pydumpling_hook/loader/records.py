@@ -10,7 +10,8 @@ itself keeps, so that the work of any mode is bounded whatever the file says.
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Tuple
+from collections.abc import Mapping  # typing.Mapping is 10x slower in isinstance
+from typing import Any, List, Tuple
 
 MAX_FRAMES = 2000
 """Frames kept per stack: capture's default ``frames`` budget (both ends kept, as there)."""
