@@ -72,6 +72,15 @@ def test_a_big_body_that_shrinks_less_is_stored(tmp_path):
     assert dumpfile.read_body(path)["values"] == values
 
 
+def test_a_big_body_is_judged_by_more_than_its_start(tmp_path):
+    """Its first 80 KB shrink to nothing, the 512 KB after them not at all."""
+    blob = os.urandom(8 * dumpfile.SAMPLE)
+    path = _write(tmp_path, {"meta": {}, "text": "x" * 80_000, "blob": blob})
+    entry = _section(path)
+    assert entry["length"] >= entry["raw_length"]
+    assert dumpfile.read_body(path)["blob"] == blob
+
+
 def test_a_small_body_is_compressed_whatever_it_holds(tmp_path):
     blob = os.urandom(dumpfile.SAMPLE // 4)
     path = _write(tmp_path, {"meta": {}, "text": "x" * 5000, "blob": blob})
