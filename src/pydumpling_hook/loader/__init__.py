@@ -16,7 +16,7 @@ from .inputs import fetch
 
 # ``dumpfile`` imports the pre-walk and the unpacking when it first reads a body,
 # because a crashing process writes with it and never reads. Every ``load`` reads
-# one, so the loader imports them with itself, and a first load costs what the others do.
+# one, so the loader imports them with itself and its first load does not pay for them.
 
 __all__ = ["DEBUGGERS", "DebuggerUnavailable", "Dump", "DumpError", "TargetNotFound", "load"]
 
