@@ -31,7 +31,6 @@ MAX_TEXT_DIGITS = 4300
 class StackModel(Values):
     """The stack, marks and memo of one pickle as integers, and the rules of each opcode."""
 
-
     def __init__(self, raw: bytes, callables: Mapping[tuple, str]) -> None:
         super().__init__(raw)
         self.callables = callables

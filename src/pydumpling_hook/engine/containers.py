@@ -325,7 +325,6 @@ class RecordTable(Value):
             snap.fields = self.data[7] if len(self.data) > 7 else None
         return snap
 
-
     def expanded(self) -> Any:
         """The list or dict of snapshots this table stands for. Each is listed in
         ``shared``, so a later reference to the same object is the same snapshot."""

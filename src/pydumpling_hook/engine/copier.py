@@ -314,6 +314,7 @@ class Copier(Containers):
                 if redactor.secret_name(name):
                     items[i] = self.redact("name", items[i])
 
+
 def copy_frame_locals(frame: Any) -> Any:
     """Read a frame's locals as a plain dict, including 3.13's FrameLocalsProxy."""
     ns = frame.f_locals

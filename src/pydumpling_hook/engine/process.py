@@ -17,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
     from typing import Any
 
+
 def environment() -> dict:
     """``os.environ`` and ``os.environb`` in one dict, for the redactor's value rules.
 

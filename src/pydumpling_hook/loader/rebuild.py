@@ -32,7 +32,7 @@ import inspect
 import reprlib
 import sys
 import types
-from collections.abc import Mapping  # typing.Mapping is 10x slower in isinstance
+from collections.abc import Mapping  # isinstance through typing.Mapping takes 3x as long
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any

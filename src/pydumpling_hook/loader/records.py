@@ -10,7 +10,7 @@ itself keeps, so that the work of any mode is bounded whatever the file says.
 
 from __future__ import annotations
 
-from collections.abc import Mapping  # typing.Mapping is 10x slower in isinstance
+from collections.abc import Mapping  # isinstance through typing.Mapping takes 3x as long
 from typing import Any, List, Tuple
 
 MAX_FRAMES = 2000
