@@ -10,7 +10,7 @@ asserts on time.
 
 - startup: ``python -c pass`` with ``PYDUMPLING_DIR`` a local directory and an
   ``s3://`` URL (empty spool), and the main-thread cost of the spool check at
-  start (importing ``engine.spool`` and ``retry_at_start``), with an empty spool
+  start (importing ``engine.retry`` and ``retry_at_start``), with an empty spool
   and with a dump waiting (then a thread starts);
 - crash time: the first capture in a process (what a crashing process pays,
   imports included), local, local encrypted, remote, remote encrypted;
@@ -60,9 +60,9 @@ from pydumpling_hook import config
 
 settings = config.from_environment(directory=os.environ["BENCH_DIR"])
 started = time.perf_counter()
-from pydumpling_hook.engine import spool
+from pydumpling_hook.engine import retry
 
-spool.retry_at_start(settings)
+retry.retry_at_start(settings)
 print(time.perf_counter() - started)
 """
 

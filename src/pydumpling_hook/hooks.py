@@ -41,10 +41,10 @@ def install(directory: Any = None, **options: Any) -> config.Settings:
     _patch.when_imported("threading", _hook_threading, "threading")
     integrations.apply(settings)
     if config.is_remote(settings.directory) and "retried" not in _installed:
-        from .engine import spool
+        from .engine import retry
 
         _installed["retried"] = settings.directory
-        spool.retry_at_start(settings)  # leftovers of earlier processes, in the background
+        retry.retry_at_start(settings)  # leftovers of earlier processes, in the background
     return settings
 
 

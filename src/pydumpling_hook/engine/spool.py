@@ -1,15 +1,12 @@
-"""The local spool of a remote dump directory, and the retry of what it holds.
+"""The local spool of a remote dump directory: where a dump waits to be uploaded.
 
 A dump bound for object storage is written here first, so nothing is lost
 when the upload fails, hangs or the process is killed; ``ship`` then uploads
 it and removes it. Each destination URL has its own 0700 subdirectory, so a
 process only ever ships dumps to the destination they were captured for.
 
-This module is imported at interpreter start when ``PYDUMPLING_DIR`` is a URL,
-so it imports only builtins: looking for leftovers costs one ``scandir`` of
-a (usually missing) directory on the main thread; the upload itself runs in a
-``_thread`` thread (``threading`` costs ~5 ms to import), and the interpreter
-gives it up to the upload budget at exit.
+This module is imported at interpreter start when ``PYDUMPLING_DIR`` is a URL
+(``retry`` looks for leftovers then), so it imports only builtins.
 """
 
 from __future__ import annotations
@@ -23,13 +20,6 @@ if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
     from typing import Any
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.")
-RETRY_DELAY = 1.0
-"""Seconds the start-up retry waits before it imports fsspec and its backend: hundreds of
-milliseconds of work under the GIL that must not slow the application's own start.
-An exiting process (or ``--ship``) lets it go at once."""
-_retrying: list = []
-shipped_at_start: list = []
-"""``(destination, url)`` of what this process's start-up retry uploaded, for ``--ship``."""
 
 
 class Spooled(str):
@@ -112,50 +102,3 @@ def claim(path: str) -> Any:
         pass
     os.close(fd)
     return None
-
-
-def retry_at_start(settings: Any) -> None:
-    """Ship what earlier processes left in the spool, off the main thread.
-
-    Nothing to do (the usual case) costs one ``scandir``. Otherwise a thread
-    uploads after ``RETRY_DELAY``, and an exit handler starts it at once and
-    waits for it up to the upload budget, so that even ``python -c pass``
-    ships the spool; what is not shipped by then stays for the next process.
-    """
-    if not pending(directory_for(settings)):
-        return
-    import _thread
-    import atexit
-
-    go, done = _thread.allocate_lock(), _thread.allocate_lock()
-    go.acquire()
-    done.acquire()
-    _thread.start_new_thread(_retry, (settings, go, done))
-    _retrying.append((go, done, os.getpid()))
-    atexit.register(wait_for_retry, settings.upload_timeout)
-
-
-def _retry(settings: Any, go: Any, done: Any) -> None:
-    try:
-        go.acquire(timeout=RETRY_DELAY)  # sleeps without the GIL
-        from .ship import ship_pending
-
-        shipped_at_start.extend((settings.directory, url) for url in ship_pending(settings)[0])
-    except BaseException:  # a background retry is silent: the next process tries again
-        pass
-    finally:
-        done.release()
-
-
-def wait_for_retry(budget: float) -> None:
-    """Give this process's retry up to ``budget`` seconds to finish (at exit, or before
-    ``pydumpling-open --ship`` ships the same files itself)."""
-    for go, done, pid in _retrying:
-        if os.getpid() != pid:  # a forked child has no retry thread
-            continue
-        try:
-            go.release()
-        except RuntimeError:  # let go already
-            pass
-        if done.acquire(timeout=budget):
-            done.release()

@@ -23,8 +23,9 @@ def keygen(path: str, out: IO[str]) -> int:
 
 def ship(location: str, out: IO[str]) -> int:
     """Upload what the spool of ``location`` (default ``$PYDUMPLING_DIR``) holds, now."""
+    from ...engine.retry import shipped_at_start, wait_for_retry
     from ...engine.ship import ship_pending
-    from ...engine.spool import directory_for, pending, shipped_at_start, wait_for_retry
+    from ...engine.spool import directory_for, pending
 
     settings = config.from_environment(directory=location or None)
     if not config.is_remote(settings.directory):
