@@ -18,26 +18,14 @@ import atexit
 import os
 import shutil
 import tempfile
-from typing import Any, Dict, List, NamedTuple
+from typing import Dict, List
 
 from ..config import is_remote
 from ..dumpformat.dumpfile import SEALED_FORMAT, DumpError, expected_size, read_header
+from .entries import SUFFIXES, Listed, first_line
 
-SUFFIXES = (".dump", ".fatal")
 _private: List[str] = []
 _origins: Dict[str, str] = {}
-
-
-class Listed(NamedTuple):
-    """One file of a listing. ``header`` is the dump's header (a dict), the first line of
-    a ``.fatal`` file (a str), or the ``DumpError`` that says why it is unreadable."""
-
-    path: str
-    size: int
-    mtime: float
-    header: Any
-    expected: int | None = None
-    """The file size the header's section table promises (a local dump's), if known."""
 
 
 def private_file(name: str, data: bytes) -> str:
@@ -119,8 +107,3 @@ def _local_header(path: str) -> tuple:
         return expected_size(path)
     except DumpError as exc:
         return exc, None
-
-
-def first_line(head: bytes) -> str:
-    """A ``.fatal`` file's summary: faulthandler's first line."""
-    return head.decode("utf-8", "replace").strip().split("\n", 1)[0].strip()

@@ -21,7 +21,8 @@ from ..config import DEFAULT_DIR
 from ..dumpformat.dumpfile import DumpError
 from ..dumpformat.sealed import is_sealed
 from ..engine.writer import dump_directory
-from .inputs import Listed, listed
+from .entries import Listed
+from .inputs import listed
 from .text import exception_line, human_size, one_line, terminal
 
 MESSAGE_LIMIT = 80

@@ -14,7 +14,7 @@ import os
 from typing import IO, Dict, List
 
 from ...dumpformat.dumpfile import DumpError
-from ..inputs import Listed
+from ..entries import Listed
 from ..text import one_line
 
 COLUMNS = ("COUNT", "FIRST SEEN", "LAST SEEN", "HOSTS", "PYTHON", "FINGERPRINT", "CRASH SITE",

@@ -14,7 +14,7 @@ from typing import Any, List, Tuple
 
 from ...dumpformat.dumpfile import MAX_SECTION, PREFIX, DumpError, header_end, parse_header
 from ...engine.ship import filesystem, one_line
-from ..inputs import SUFFIXES, Listed, first_line
+from ..entries import SUFFIXES, Listed, first_line
 
 HEAD = 4096
 """Bytes read from each object for a listing: a typical header is well under 1 KiB."""

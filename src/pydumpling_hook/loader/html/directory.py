@@ -16,9 +16,9 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Set, Tuple
 from urllib.parse import quote
 
 from ...config import is_remote
+from ..entries import SUFFIXES
 from ..listing import Entry, scan
 from ..text import as_text, human_size, one_line
-from .security import SUFFIXES
 
 FIELD_LIMIT = 200
 

@@ -24,8 +24,9 @@ import stat
 from http.cookies import CookieError, SimpleCookie
 from typing import FrozenSet
 
+from ..entries import SUFFIXES
+
 COOKIE = "pydumpling_token"
-SUFFIXES = (".dump", ".fatal")
 
 
 def allowed_hosts(host: str, port: int) -> FrozenSet[str]:
