@@ -2,8 +2,8 @@
 
 Everything here is stdlib-only on the hot path and is imported lazily, at the
 first crash, never at install time (``hooks`` and ``integrations`` only import
-``capture.points``, which imports nothing heavy). ``points`` applies the rules
-every capture point shares; ``dumping`` turns an exception into a file through
-``snapshot`` (the walk), ``copier`` (the values), ``writer`` (the disk) and,
-when asked, ``originals``.
+``points``, which imports nothing heavy, and ``retry`` for a remote directory).
+``points`` applies the rules every capture point shares; ``dumping`` turns an
+exception into a file through ``snapshot`` (the walk), ``copier`` (the values),
+``writer`` (the disk) and, when asked, ``originals``.
 """

@@ -13,7 +13,7 @@ import sys
 
 from .. import config
 from ..dumpformat import dumpfile
-from . import fingerprint, points, snapshot, spool, writer
+from . import fingerprint, snapshot, spool, writer
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds, and this runs in a crashing process
@@ -33,7 +33,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
     ``label`` replaces the thread name in the generated file name (the
     pytest plugin puts the test id there); ``outer=False`` leaves out the
     catching frame's callers (IPython's kernel, see ``snapshot.take``). Source
-    files are named as ``points.file_names()`` says (IPython's cells).
+    files are named as ``renames`` says (IPython's cells).
 
     The garbage collector is off meanwhile: a capture allocates tens of
     thousands of short-lived objects, which trigger collections that walk the
@@ -48,7 +48,7 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         sys.setrecursionlimit(old_limit + 500)
         body, summary, frames, copier = snapshot.take(
             settings, exc, reason=reason, extra=extra, thread_ident=thread_ident,
-            filenames=points.file_names(), outer=outer)
+            filenames=_renamed_files(), outer=outer)
         summary.update(fingerprint.describe(body, summary["exc_type"]))
         originals = None
         if settings.originals:
@@ -94,6 +94,13 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
         sys.setrecursionlimit(old_limit)
         if collecting:
             gc.enable()
+
+
+def _renamed_files() -> dict:
+    """What the integrations rename (IPython's cells). One that renames files imports
+    ``renames`` to register, so a process without one pays no import for it here."""
+    module = sys.modules.get(f"{__package__}.renames")
+    return module.file_names() if module is not None else {}
 
 
 def sealed(body: dict, summary: dict, redactor: Any) -> bytes:

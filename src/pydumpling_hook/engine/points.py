@@ -19,7 +19,6 @@ if TYPE_CHECKING:  # typing costs milliseconds at every interpreter start
     from typing import Any
 
 _site_counts: dict[tuple, int] = {}
-_file_namers: list = []
 _site_dumps: dict[tuple, str] = {}
 _DUMPED_ATTR = "__pydumpling_dump__"
 
@@ -105,24 +104,6 @@ def capture_exception(exc: Any, reason: str, *, thread_ident: Any = None,
     if announce:
         announce_dump(path)
     return path
-
-
-def name_files(provider: Any) -> None:
-    """Have every dump file some source files under other names: ``provider()`` returns
-    ``{filename: name}`` (the IPython integration names cells ``Cell In[3]``)."""
-    if provider not in _file_namers:
-        _file_namers.append(provider)
-
-
-def file_names() -> dict:
-    """What the registered providers rename; a provider that fails renames nothing."""
-    names: dict = {}
-    for provider in _file_namers:
-        try:
-            names.update(provider())
-        except Exception:
-            pass
-    return names
 
 
 def _ipython_running() -> bool:

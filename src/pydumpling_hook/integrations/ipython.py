@@ -23,7 +23,7 @@ in a cell.
 
 from __future__ import annotations
 
-from ..engine import points
+from ..engine import renames
 from . import _patch
 from ._common import announce_dump, capture
 
@@ -44,7 +44,7 @@ def patch(interactiveshell: Any) -> None:
     _patch.wrap(shell_class, "showtraceback", _showtraceback, TAG)
     _state["run_code"] = getattr(shell_class.run_code, "__code__", None)
     _state["module"] = interactiveshell
-    points.name_files(cell_names)
+    renames.name_files(cell_names)
 
 
 def _showtraceback(original: Any, args: tuple, kwargs: dict) -> Any:
