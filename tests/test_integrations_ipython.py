@@ -92,6 +92,15 @@ def test_load_ext_enables_dumps_in_a_shell_started_without_it(tmp_path):
     assert "    checkout([1])" in printed(dump)
 
 
+def test_unload_ext_stops_dumping_cells(tmp_path):
+    cells = ("%load_ext pydumpling_hook\n" + DEFINE + "\ncheckout([1])\n"
+             "%unload_ext pydumpling_hook\ncheckout([2])\n")
+    result = ipython(tmp_path, cells)
+    assert result.stdout.count("ZeroDivisionError") >= 2  # IPython still shows both
+    (dump,) = dumps_in(tmp_path / "pydumpling-dumps")
+    assert "    checkout([1])" in printed(dump)
+
+
 def test_import_stays_light(tmp_path):
     """The extension entry point is there without importing IPython or the loader."""
     code = ("import sys, pydumpling_hook\n"

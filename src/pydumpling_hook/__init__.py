@@ -19,8 +19,8 @@ _LAZY = {
     "catch_any_exception": "api", "load_dumpling": "api", "debug_dumpling": "api",
     "load": "loader", "capture": "decorator",
     # %load_ext pydumpling_hook: IPython looks these up, and only then are they imported
-    "load_ipython_extension": "integrations.ipython",
-    "unload_ipython_extension": "integrations.ipython",
+    "load_ipython_extension": "ipython_extension",
+    "unload_ipython_extension": "ipython_extension",
 }
 
 __all__ = ["__version__", "install", "uninstall", "is_installed", *_LAZY]

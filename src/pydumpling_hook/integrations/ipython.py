@@ -120,23 +120,3 @@ def _label(compiler: Any, name: str, known: dict) -> Any:
             return f"{pair[0]} {pair[1]}"
     number = known.get(name)
     return f"Cell In[{number}]" if isinstance(number, int) else None
-
-
-def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext pydumpling_hook``: install the hooks (if not yet) and say where dumps go."""
-    import os
-
-    from .. import config, hooks, integrations
-
-    if hooks.is_installed():  # keep the settings install() was given; re-arm after unload
-        settings = config.current()
-        integrations.apply(settings)
-    else:
-        settings = hooks.install()
-
-    print(f"pydumpling: crash dumps of failing cells go to {os.path.abspath(settings.directory)}")
-
-
-def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext pydumpling_hook``: stop dumping cells (the other hooks stay)."""
-    _patch.undo(TAG)
