@@ -46,10 +46,10 @@ def write_dump(settings: Any, exc: BaseException | None, *, reason: str,
     gc.disable()
     try:
         sys.setrecursionlimit(old_limit + 500)
-        body, summary, frames, copier = snapshot.take(
+        body, frames, copier = snapshot.take(
             settings, exc, reason=reason, extra=extra, thread_ident=thread_ident,
             filenames=_renamed_files(), outer=outer)
-        summary.update(fingerprint.describe(body, summary["exc_type"]))
+        summary = fingerprint.summarize(body, reason)
         originals = None
         if settings.originals:
             from .originals import pickle_originals

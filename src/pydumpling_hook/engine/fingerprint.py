@@ -1,4 +1,5 @@
-"""A crash site's fingerprint: the same crash gets the same id on every machine.
+"""A dump's header summary, and its crash site's fingerprint: the same crash gets the
+same id on every machine.
 
 A fleet's dumps are only useful grouped: a thousand dumps of one bug are one
 line to look at. The id must not depend on where the code is installed, on the
@@ -9,6 +10,10 @@ root (from the module name, so ``/srv/a/venv/…/myapp/db.py`` and
 Library and standard-library frames are left out when the stack has frames of
 its own: a bug in the application that surfaces inside ``json`` is the
 application's crash site, whichever version of ``json`` raised it.
+
+``summarize`` builds the whole summary that ``--list`` and ``--group`` read
+without decoding a body, so the frames a crash happened in (``crash_frames``)
+are looked for in one place for the site it shows and for the fingerprint.
 
 Stdlib only and cheap to import: it runs in the crashing process.
 """
@@ -72,18 +77,52 @@ def _innermost(frames: list) -> list:
     return [f for f, k in zip(frames, kinds) if k == best][-DEPTH:]
 
 
+def crash_frames(body: dict) -> list:
+    """The frames a dump's crash happened in: its exception's traceback, or for a dump
+    of the live stacks the crashing thread's."""
+    exc = body.get("exception")
+    if exc is not None:
+        return exc.get("frames") or []
+    current = [t for t in body.get("threads") or () if t.get("current")]
+    return (current[0].get("frames") or []) if current else []
+
+
 def describe(body: dict, exc_type: str) -> dict:
     """The header fields of a dump's crash site: ``fingerprint`` and ``crash_site``.
 
     ``exc_type`` is the summary's type name (``LiveStack`` for a dump of the
     live stack, whose site is the crashing thread's innermost frames).
     """
-    exc = body.get("exception")
-    if exc is not None:
-        frames = exc.get("frames") or []
-    else:
-        current = [t for t in body.get("threads") or () if t.get("current")]
-        frames = (current[0].get("frames") or []) if current else []
-    sites = [frame_site(f) for f in _innermost(frames)]
+    sites = [frame_site(f) for f in _innermost(crash_frames(body))]
     digest = blake2b("\n".join([exc_type, *sites]).encode("utf-8", "replace"), digest_size=8)
     return {"fingerprint": digest.hexdigest(), "crash_site": sites[-1] if sites else None}
+
+
+def summarize(body: dict, reason: str) -> dict:
+    """The header's summary: what ``--list`` and ``--group`` show without decoding the body."""
+    info = body["meta"]
+    exc = body["exception"]
+    if exc is not None:
+        kind = exc["type"]["qualname"]
+        module = exc["type"]["module"]
+        kind = kind if module in ("builtins", "__main__") else f"{module}.{kind}"
+        message = exc["message"][:200]
+    else:
+        kind, message = "LiveStack", "stack captured on demand"
+    frames = crash_frames(body)
+    site = None
+    if frames:
+        last = frames[-1]
+        site = f"{last.get('filename')}:{last.get('lineno')} in {last.get('name')}"
+    return {
+        "exc_type": kind,
+        "message": message,
+        "time": info["time"],
+        "pid": info["pid"],
+        "host": info["hostname"],
+        "thread": info["thread"],
+        "site": site,
+        "reason": reason,
+        "python": info["python"],
+        **describe(body, kind),
+    }

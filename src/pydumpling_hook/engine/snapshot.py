@@ -329,7 +329,7 @@ def exception_records(root: Any) -> Iterator[dict]:
 
 def take(settings: Any, exc: BaseException | None = None, *, reason: str,
          extra: Any = None, thread_ident: Any = None, filenames: Any = None,
-         outer: bool = True) -> tuple[dict, dict, list, Copier]:
+         outer: bool = True) -> tuple[dict, list, Copier]:
     """Snapshot ``exc`` (or, with ``None``, the live stack).
 
     ``filenames`` maps a code file name to the name the dump files it under
@@ -337,7 +337,7 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
     ``outer=False`` leaves out the callers of the catching frame (IPython's
     kernel machinery above a cell, which IPython hides too).
 
-    Returns ``(body, summary, frames, copier)``: ``frames`` pairs each
+    Returns ``(body, frames, copier)``: ``frames`` pairs each
     exception frame record with its live frame (only with ``settings.originals``),
     and ``copier`` knows what was redacted, both for the opt-in originals.
     """
@@ -368,7 +368,7 @@ def take(settings: Any, exc: BaseException | None = None, *, reason: str,
         "capture_seconds": round(time.perf_counter() - started, 6),
     }
     frames = _originals_frames(root, snap.frames + live) if settings.originals else []
-    return body, summarize(body, reason), frames, copier
+    return body, frames, copier
 
 
 def _originals_frames(root: Any, live: list) -> list:
@@ -378,34 +378,3 @@ def _originals_frames(root: Any, live: list) -> list:
     for rec in exception_records(root) if root is not None else ():
         out.extend((rec["path"], i, f, live_frames.get(id(f))) for i, f in enumerate(rec["frames"]))
     return out
-
-
-def summarize(body: dict, reason: str) -> dict:
-    """The header's summary: what ``--list`` shows without decoding the body."""
-    info = body["meta"]
-    exc = body["exception"]
-    site = None
-    if exc is not None:
-        frames = exc["frames"]
-        kind = exc["type"]["qualname"]
-        module = exc["type"]["module"]
-        kind = kind if module in ("builtins", "__main__") else f"{module}.{kind}"
-        message = exc["message"][:200]
-    else:
-        current = next((t for t in body["threads"] if t["current"]), None)
-        frames = current["frames"] if current else []
-        kind, message = "LiveStack", "stack captured on demand"
-    if frames:
-        last = frames[-1]
-        site = f"{last.get('filename')}:{last.get('lineno')} in {last.get('name')}"
-    return {
-        "exc_type": kind,
-        "message": message,
-        "time": info["time"],
-        "pid": info["pid"],
-        "host": info["hostname"],
-        "thread": info["thread"],
-        "site": site,
-        "reason": reason,
-        "python": info["python"],
-    }
