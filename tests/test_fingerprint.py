@@ -51,6 +51,36 @@ def test_same_site_same_fingerprint_across_paths_hosts_and_pids(tmp_path: Path) 
     assert other["crash_site"] == "sites.py:10 in divide"
 
 
+def test_a_live_stack_dump_is_placed_at_the_dumping_thread(tmp_path: Path) -> None:
+    """No exception: the summary's site and fingerprint come from the current thread's
+    innermost frame, while another thread waits elsewhere."""
+    script = write_script(tmp_path, """\
+        import threading
+        import pydumpling_hook
+
+        def wait(event):
+            event.wait()
+
+        def report():
+            return pydumpling_hook.dump_current_traceback()
+
+        event = threading.Event()
+        worker = threading.Thread(target=wait, args=(event,))
+        worker.start()
+        report()
+        event.set()
+        worker.join()
+        """, name="live.py")
+    result = run_python([str(script)], env=clean_env(PYDUMPLING_DIR=str(tmp_path / "dumps")))
+    assert result.returncode == 0, result.stderr
+    (dump,) = dumps_in(tmp_path / "dumps")
+    summary = dumpfile.read_header(str(dump))["summary"]
+    assert summary["exc_type"] == "LiveStack"
+    assert summary["site"] == f"{script}:8 in report"
+    assert summary["crash_site"] == "live.py:8 in report"
+    assert len(summary["fingerprint"]) == 16
+
+
 def test_package_files_are_named_from_their_package_root(tmp_path: Path) -> None:
     fingerprints = set()
     for root in ("srv-a", "opt/b/site"):
